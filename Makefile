@@ -1,0 +1,20 @@
+# Targets assume the active Python environment (a virtualenv: see README).
+PYTHON ?= python3
+
+.PHONY: install test lint bench schema
+
+install:
+	$(PYTHON) -m pip install -e '.[test,lint]'
+
+test:
+	$(PYTHON) -m pytest
+
+lint:
+	$(PYTHON) -m ruff check mnprof tests benchmarks
+
+bench:
+	$(PYTHON) benchmarks/startup.py
+
+# Regenerate the shipped JSON Schema from the layer-kind registry.
+schema:
+	$(PYTHON) -m mnprof schema -o mnprof/schemas/spec.schema.json

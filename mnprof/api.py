@@ -1,0 +1,48 @@
+"""The library API: each function is what one CLI command calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .cost import CostReport, analyze, layer_cost, peak_activation_bytes, summarize
+from .graph import Graph, build
+from .report import SpecSummary, SweepRow
+from .spec import Spec, builtin_names, load_spec
+
+
+def _as_spec(spec: Spec | str | Path | None) -> Spec:
+    return spec if isinstance(spec, Spec) else load_spec(spec)
+
+
+def cost(spec: Spec | str | Path | None = None, alpha: float = 1.0,
+         resolution: int | None = None) -> CostReport:
+    """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha and resolution."""
+    return analyze(build(_as_spec(spec), alpha, resolution))
+
+
+def sweep(spec: Spec | str | Path | None, alphas: Iterable[float],
+          resolutions: Iterable[int]) -> list[SweepRow]:
+    """Totals for every (alpha, resolution) pair, alpha-major."""
+    s = _as_spec(spec)
+    rows = []
+    res_list = list(resolutions)
+    for a in alphas:
+        for res in res_list:
+            g: Graph = build(s, a, res)
+            totals, _ = summarize(layer_cost(n) for n in g.nodes)
+            rows.append(SweepRow(g.alpha, g.resolution, totals, peak_activation_bytes(g)))
+    return rows
+
+
+def builtin_summaries() -> list[SpecSummary]:
+    """Each built-in spec with its totals at alpha 1 and its own resolution."""
+    out = []
+    for name in builtin_names():
+        s = load_spec(name)
+        r = cost(s)
+        out.append(SpecSummary(s.name, s.description, r.resolution, r.totals))
+    return out
+
+
+__all__ = ["analyze", "build", "builtin_summaries", "cost", "load_spec", "sweep"]

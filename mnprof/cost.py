@@ -1,0 +1,155 @@
+"""The analytic cost engine: pure functions from a built graph to exact counts.
+
+Every figure is an integer computed from the architecture (see ``mnprof.kinds``
+for the counting convention); percentages and units appear only when rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .graph import INPUT, Graph, Node
+from .kinds import Role, Shape, numel
+
+BYTES_PER_ELEMENT = 4      # fp32
+
+CONVENTION = (
+    "MACs: multiply-accumulates of conv and fully-connected layers (1 MAC = 2 FLOPs); "
+    "params: conv and fc weights (the papers' count); params_framework adds biases and "
+    "batch-norm scale and shift; elementwise_ops (activations, adds, multiplies, "
+    "pooling, softmax) are counted apart and never added to MACs; bytes: fp32 input + "
+    "weights (batch-norm folded into a bias) + output."
+)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    name: str
+    kind: str
+    type: str
+    inputs: tuple[str, ...]
+    input_shape: Shape                  # the first input's
+    output_shape: Shape
+    macs: int
+    params: int                         # weights (paper convention)
+    bias_params: int
+    bn_params: int                      # batch-norm scale + shift
+    activations: int                    # output elements
+    bytes: int
+    elementwise_ops: int
+
+    @property
+    def params_framework(self) -> int:
+        return self.params + self.bias_params + self.bn_params
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: MACs per byte moved."""
+        return self.macs / self.bytes if self.bytes else 0.0
+
+
+@dataclass(frozen=True)
+class Totals:
+    macs: int = 0
+    params: int = 0
+    bias_params: int = 0
+    bn_params: int = 0
+    activations: int = 0
+    bytes: int = 0
+    elementwise_ops: int = 0
+    layers: int = 0
+
+    @property
+    def params_framework(self) -> int:
+        return self.params + self.bias_params + self.bn_params
+
+    def __add__(self, c: LayerCost | Totals) -> Totals:
+        return Totals(self.macs + c.macs, self.params + c.params,
+                      self.bias_params + c.bias_params, self.bn_params + c.bn_params,
+                      self.activations + c.activations, self.bytes + c.bytes,
+                      self.elementwise_ops + c.elementwise_ops,
+                      self.layers + (c.layers if isinstance(c, Totals) else 1))
+
+
+@dataclass(frozen=True)
+class CostReport:
+    model: str
+    alpha: float
+    resolution: int
+    input_shape: Shape
+    layers: tuple[LayerCost, ...]
+    totals: Totals
+    by_type: Mapping[str, Totals]       # in order of first appearance
+    peak_activation_bytes: int          # largest set of live fp32 tensors at any step
+
+    def pct(self, part: int, whole: int) -> float:
+        return 100.0 * part / whole if whole else 0.0
+
+
+def layer_cost(node: Node) -> LayerCost:
+    """Exact cost of one node (a pure function of its kind, attributes and shapes)."""
+    kind = node.spec_kind
+    attrs = dict(node.attrs)
+    tensors = kind.tensors(attrs, node.input_shapes, node.output_shape)
+    by_role = {role: 0 for role in Role}
+    for t in tensors:
+        by_role[t.role] += t.size
+    weights = by_role[Role.WEIGHT]
+    # As deployed, batch-norm folds into a per-channel bias: count it once as a bias.
+    deployed_bias = max(by_role[Role.BIAS], by_role[Role.BN_SHIFT])
+    moved = sum(numel(s) for s in node.input_shapes) + weights + deployed_bias \
+        + numel(node.output_shape)
+    return LayerCost(
+        name=node.name, kind=node.kind, type=node.type, inputs=node.inputs,
+        input_shape=node.input_shapes[0], output_shape=node.output_shape,
+        macs=kind.macs(attrs, node.input_shapes, node.output_shape),
+        params=weights, bias_params=by_role[Role.BIAS],
+        bn_params=by_role[Role.BN_SCALE] + by_role[Role.BN_SHIFT],
+        activations=numel(node.output_shape),
+        bytes=moved * BYTES_PER_ELEMENT,
+        elementwise_ops=kind.elementwise_ops(attrs, node.input_shapes, node.output_shape),
+    )
+
+
+def summarize(costs: Iterable[LayerCost]) -> tuple[Totals, dict[str, Totals]]:
+    totals = Totals()
+    by_type: dict[str, Totals] = {}
+    for c in costs:
+        totals = totals + c
+        by_type[c.type] = by_type.get(c.type, Totals()) + c
+    return totals, by_type
+
+
+def peak_activation_bytes(graph: Graph) -> int:
+    """Peak fp32 bytes of tensors alive at once, running the nodes in order.
+
+    A tensor lives from the step that makes it to the last step that reads it;
+    the graph's input and output count too. Layers fused in the spec (conv with
+    batch-norm and activation) make one tensor.
+    """
+    last_use: dict[str, int] = {}
+    for step, node in enumerate(graph.nodes):
+        for src in node.inputs:
+            last_use[src] = step
+    last_use[graph.output] = len(graph.nodes)
+    sizes = {INPUT: numel(graph.input_shape)}
+    live = {INPUT}
+    peak = 0
+    for step, node in enumerate(graph.nodes):
+        sizes[node.name] = numel(node.output_shape)
+        live.add(node.name)
+        peak = max(peak, sum(sizes[t] for t in live))
+        live = {t for t in live if last_use.get(t, -1) > step}
+    return peak * BYTES_PER_ELEMENT
+
+
+def analyze(graph: Graph) -> CostReport:
+    """Per-layer, per-type and total cost of a built graph."""
+    layers = tuple(layer_cost(n) for n in graph.nodes)
+    totals, by_type = summarize(layers)
+    return CostReport(model=graph.model, alpha=graph.alpha, resolution=graph.resolution,
+                      input_shape=graph.input_shape, layers=layers, totals=totals,
+                      by_type=MappingProxyType(by_type),
+                      peak_activation_bytes=peak_activation_bytes(graph))
