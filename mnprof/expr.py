@@ -113,7 +113,7 @@ class _Eval:
             return all(values) if isinstance(node.op, ast.And) else any(values)
         if isinstance(node, ast.Compare):
             left = self.visit(node.left)
-            for op, comp in zip(node.ops, node.comparators):
+            for op, comp in zip(node.ops, node.comparators, strict=True):
                 right = self.visit(comp)
                 if not _CMPOPS[type(op)](left, right):
                     return False

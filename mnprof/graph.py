@@ -28,7 +28,7 @@ from typing import Any
 
 from . import expr
 from .errors import SpecError
-from .kinds import KINDS, REQUIRED, Kind, Shape, ShapeError
+from .kinds import KINDS, Kind, Shape, ShapeError
 from .spec import BlockDef, Entry, Spec, coerce
 from .width import Rounding, Scale, scale_channels
 
@@ -198,10 +198,12 @@ class _Builder:
         for fld in kind.fields:
             raw = values.get(fld.name, fld.default)
             value = self.value(entry, fld.name, raw, env, context)
-            if expr.is_expr(raw):
-                value = coerce(fld, value, entry.where, fld.name, entry.lines.get(fld.name))
-            elif fld.name not in values and fld.default is not REQUIRED:
-                value = coerce(fld, value, entry.where, fld.name) if value is not None else None
+            if expr.is_expr(raw) or (fld.name not in values and value is not None):
+                try:
+                    value = coerce(fld, value, entry.where, fld.name, entry.lines.get(fld.name))
+                except SpecError as exc:
+                    raise SpecError(exc.message + context, file=exc.file, line=exc.line,
+                                    field=exc.field) from None
             attrs[fld.name] = value
         if "rounding" in attrs and attrs["rounding"] is None:
             attrs["rounding"] = self.spec.rounding

@@ -49,7 +49,7 @@ class Table:
     note: str = ""                          # one line shown under the table
 
     def shown(self, row: Sequence[Any]) -> list[str]:
-        return ["" if v is None else c.show(v) for c, v in zip(self.columns, row)]
+        return ["" if v is None else c.show(v) for c, v in zip(self.columns, row, strict=True)]
 
 
 def to_json(data: Any) -> str:
@@ -109,7 +109,7 @@ def to_rich_text(header: str, tables: Sequence[Table], *, color: bool) -> str:
         rt = RichTable(title=t.title, title_justify="left", box=box.SIMPLE_HEAD,
                        show_footer=t.footer is not None, title_style="bold")
         footer = t.shown(t.footer) if t.footer else [""] * len(t.columns)
-        for c, f in zip(t.columns, footer):
+        for c, f in zip(t.columns, footer, strict=True):
             rt.add_column(c.header, justify="right" if c.numeric else "left", footer=f,
                           no_wrap=True)
         for row in t.rows:

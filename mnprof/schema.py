@@ -67,8 +67,8 @@ def spec_schema() -> dict[str, Any]:
                  "not": {"required": ["kind"]},
                  "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
                  "description": "a block defined under blocks:, with its parameters"}
-    layer = {"anyOf": [{"$ref": "#/$defs/block_use"}, *[{"$ref": f"#/$defs/kind_{k['properties']['kind']['const']}"} for k in kinds]]}
     defs = {f"kind_{k['properties']['kind']['const']}": k for k in kinds}
+    layer = {"anyOf": [{"$ref": "#/$defs/block_use"}, *[{"$ref": f"#/$defs/{d}"} for d in defs]]}
     defs["block_use"] = block_use
     defs["layer"] = layer
     defs["layers"] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}}

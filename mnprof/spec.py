@@ -287,8 +287,8 @@ def _parse_entry(raw: Any, where: Where) -> Entry:
         allowed = None          # block parameters are checked once all blocks are read
     name = _opt_str(raw, "name", where)
     if name is not None and (not NAME_RE.match(name) or name in RESERVED_NAMES):
-        raise where.error(f"{name!r} is not a usable name (an identifier other than 'in' and 'input')",
-                          "name", lines.get("name"))
+        raise where.error(f"{name!r} is not a usable name (an identifier other than "
+                          "'in' and 'input')", "name", lines.get("name"))
     inputs: tuple[str, ...] | None = None
     if "input" in raw and "inputs" in raw:
         raise where.error("give `input` or `inputs`, not both", "inputs", lines.get("inputs"))
@@ -429,6 +429,6 @@ def _int_field(data: LMap, key: str, where: Where, *, required: bool = False,
 
 
 def _did_you_mean(word: str, options: Any) -> str:
-    import difflib   # only on the error path
+    import difflib  # only on the error path
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -6,12 +6,19 @@ import click
 
 from .. import api
 from ..render import Format, to_csv, to_json, to_markdown, to_rich_text, write_output
-from ..report import (cost_header, cost_tables, cost_to_dict, layer_table, sweep_table,
-                      sweep_to_dict)
+from ..report import cost_header, cost_tables, cost_to_dict, layer_table, sweep_table, sweep_to_dict
 from ..spec import resolve_spec_path
 from . import main
-from .options import (ALPHA_LIST, RESOLUTION_LIST, alpha_option, format_option,
-                      output_option, res_option, spec_argument, use_color)
+from .options import (
+    ALPHA_LIST,
+    RESOLUTION_LIST,
+    alpha_option,
+    format_option,
+    output_option,
+    res_option,
+    spec_argument,
+    use_color,
+)
 
 _ALL = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN)
 _DEFAULT_ALPHAS = "1,0.75,0.5,0.25"
