@@ -1,5 +1,5 @@
-# Targets assume the active Python environment (a virtualenv: see README).
-PYTHON ?= python3
+# The project's virtualenv (.venv, see README) if there is one, else python3 on PATH.
+PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 
 .PHONY: install test lint bench schema
 

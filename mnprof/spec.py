@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +151,7 @@ def coerce(fld: Field, value: Any, where: Where, key: str, line: int | None = No
 
 def builtin_dir() -> Path:
     """Where the built-in specs are: inside the installed package, or the checkout's specs/."""
-    packaged = Path(str(resources.files("mnprof"))) / "specs"
+    packaged = Path(__file__).resolve().parent / "specs"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "specs"
