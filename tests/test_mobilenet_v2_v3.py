@@ -1,0 +1,336 @@
+"""MobileNetV2 and MobileNetV3 (Large, Small): exact counts from an independent calculator.
+
+The calculator below re-derives every count in plain Python from the papers'
+tables (papers.md) and the torchvision construction rules written in the specs'
+header comments. It uses nothing of mnprof's: its own ``make_divisible``, its own
+output-size rule (torchvision's: padding (k-1)/2, floor((h + 2p - k) / s) + 1),
+and these per-layer formulas:
+
+- KxK conv, M in, N out, output HxW: K*K*M*N*H*W MACs, K*K*M*N weights;
+- depthwise KxK, M channels: K*K*M*H*W MACs, K*K*M weights;
+- fully-connected M -> N: M*N MACs and weights;
+- framework params add 2 per channel for each batch-norm and 1 per bias;
+- elementwise ops: one per output element of each activation, residual add and
+  SE channel multiply; a global average pool one per input element.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import mnprof
+from mnprof.spec import builtin_names
+
+from .conftest import run_json
+
+
+def make_divisible(value: float, divisor: int = 8) -> int:
+    """torchvision's ``_make_divisible``: nearest multiple of 8, never 10% below value."""
+    new = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return new + divisor if new < 0.9 * value else new
+
+
+def conv_out(size: int, kernel: int, stride: int) -> int:
+    pad = (kernel - 1) // 2
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+class Net:
+    """Accumulates {type: [MACs, weights, framework params, elementwise ops]}."""
+
+    def __init__(self) -> None:
+        self.by_type: dict[str, list[int]] = {}
+
+    def _add(self, key: str, macs: int = 0, weights: int = 0, extra: int = 0,
+             ew: int = 0) -> None:
+        row = self.by_type.setdefault(key, [0, 0, 0, 0])
+        for i, v in enumerate((macs, weights, weights + extra, ew)):
+            row[i] += v
+
+    def conv(self, k: int, cin: int, cout: int, h: int, *, act: bool = True) -> None:
+        """KxK conv + batch-norm (no bias), h = output size."""
+        self._add(f"conv{k}x{k}", k * k * cin * cout * h * h, k * k * cin * cout, 2 * cout,
+                  cout * h * h if act else 0)
+
+    def dw(self, k: int, c: int, h: int) -> None:
+        """Depthwise KxK + batch-norm + activation."""
+        self._add(f"dw{k}x{k}", k * k * c * h * h, k * k * c, 2 * c, c * h * h)
+
+    def se(self, c: int, h: int) -> None:
+        """Squeeze-and-excite on a c x h x h map (torchvision's SqueezeExcitation)."""
+        s = make_divisible(c // 4)
+        self._add("se", ew=c * h * h)                                # global average pool
+        self._add("se", c * s, c * s, s, s)                          # 1x1 conv + bias, ReLU
+        self._add("se", s * c, s * c, c, c)                          # 1x1 conv + bias, h-sigmoid
+        self._add("se", ew=c * h * h)                                # channel multiply
+
+    def add(self, c: int, h: int) -> None:
+        self._add("add", ew=c * h * h)
+
+    def pool(self, c: int, h: int) -> None:
+        self._add("global_avgpool", ew=c * h * h)
+
+    def fc(self, cin: int, cout: int, *, act: bool) -> None:
+        """Linear with bias."""
+        self._add("fc", cin * cout, cin * cout, cout, cout if act else 0)
+
+    def dropout(self) -> None:
+        self._add("dropout")
+
+    def totals(self) -> tuple[int, int, int]:
+        """(MACs, weights, framework params)."""
+        return tuple(sum(v[i] for v in self.by_type.values()) for i in range(3))
+
+
+# MobileNetV2, Table 2: expansion t, output channels c, repeats n, first stride s.
+V2_ROWS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+           (6, 160, 3, 2), (6, 320, 1, 1)]
+
+
+def v2(alpha: float, res: int, classes: int = 1000) -> Net:
+    ch = lambda c: make_divisible(c * alpha)  # noqa: E731
+    net = Net()
+    h, cin = conv_out(res, 3, 2), ch(32)
+    net.conv(3, 3, cin, h)
+    for t, c, n, s in V2_ROWS:
+        cout = ch(c)
+        for i in range(n):
+            stride = s if i == 0 else 1
+            hidden = int(round(cin * t))             # not re-rounded
+            if t != 1:
+                net.conv(1, cin, hidden, h)
+            h = conv_out(h, 3, stride)
+            net.dw(3, hidden, h)
+            net.conv(1, hidden, cout, h, act=False)  # linear bottleneck
+            if stride == 1 and cin == cout:
+                net.add(cout, h)
+            cin = cout
+    last = make_divisible(1280 * max(1.0, alpha))    # never below 1280
+    net.conv(1, cin, last, h)
+    net.pool(last, h)
+    net.dropout()
+    net.fc(last, classes, act=False)
+    return net
+
+
+# MobileNetV3, Tables 1 and 2: kernel, exp, out, SE, NL, stride.
+V3_LARGE = [(3, 16, 16, False, "RE", 1), (3, 64, 24, False, "RE", 2),
+            (3, 72, 24, False, "RE", 1), (5, 72, 40, True, "RE", 2),
+            (5, 120, 40, True, "RE", 1), (5, 120, 40, True, "RE", 1),
+            (3, 240, 80, False, "HS", 2), (3, 200, 80, False, "HS", 1),
+            (3, 184, 80, False, "HS", 1), (3, 184, 80, False, "HS", 1),
+            (3, 480, 112, True, "HS", 1), (3, 672, 112, True, "HS", 1),
+            (5, 672, 160, True, "HS", 2), (5, 960, 160, True, "HS", 1),
+            (5, 960, 160, True, "HS", 1)]
+V3_SMALL = [(3, 16, 16, True, "RE", 2), (3, 72, 24, False, "RE", 2),
+            (3, 88, 24, False, "RE", 1), (5, 96, 40, True, "HS", 2),
+            (5, 240, 40, True, "HS", 1), (5, 240, 40, True, "HS", 1),
+            (5, 120, 48, True, "HS", 1), (5, 144, 48, True, "HS", 1),
+            (5, 288, 96, True, "HS", 2), (5, 576, 96, True, "HS", 1),
+            (5, 576, 96, True, "HS", 1)]
+# Width of the first classifier layer at alpha 1 (scaled with make_divisible).
+V3_HIDDEN = {"mobilenet_v3_large": 1280, "mobilenet_v3_small": 1024}
+V3_ROWS = {"mobilenet_v3_large": V3_LARGE, "mobilenet_v3_small": V3_SMALL}
+
+
+def v3(model: str, alpha: float, res: int, classes: int = 1000) -> Net:
+    ch = lambda c: make_divisible(c * alpha)  # noqa: E731
+    net = Net()
+    h, cin = conv_out(res, 3, 2), ch(16)
+    net.conv(3, 3, cin, h)
+    for k, exp, out, se, _nl, s in V3_ROWS[model]:
+        exp, out = ch(exp), ch(out)
+        if exp != cin:
+            net.conv(1, cin, exp, h)
+        h = conv_out(h, k, s)
+        net.dw(k, exp, h)
+        if se:
+            net.se(exp, h)
+        net.conv(1, exp, out, h, act=False)
+        if s == 1 and cin == out:
+            net.add(out, h)
+        cin = out
+    last = 6 * cin                       # no SE here, in either model (see the specs)
+    net.conv(1, cin, last, h)
+    net.pool(last, h)
+    hidden = ch(V3_HIDDEN[model])
+    net.fc(last, hidden, act=True)       # h-swish
+    net.dropout()
+    net.fc(hidden, classes, act=False)
+    return net
+
+
+def calculate(model: str, alpha: float, res: int) -> Net:
+    return v2(alpha, res) if model == "mobilenet_v2" else v3(model, alpha, res)
+
+
+POINTS = [(model, alpha, res)
+          for model, alphas in [("mobilenet_v2", (1.0, 0.75, 0.5, 1.4)),
+                                ("mobilenet_v3_large", (1.0, 0.75, 0.5, 1.25)),
+                                ("mobilenet_v3_small", (1.0, 0.75, 0.5, 1.25))]
+          for alpha in alphas for res in (224, 193, 97)]
+
+
+@pytest.mark.parametrize("model, alpha, res", POINTS)
+def test_exact_counts_match_the_calculator(model, alpha, res):
+    r = mnprof.cost(model, alpha, res)
+    expected = calculate(model, alpha, res)
+    assert (r.totals.macs, r.totals.params, r.totals.params_framework) == expected.totals()
+    got = {k: [v.macs, v.params, v.params_framework, v.elementwise_ops]
+           for k, v in r.by_type.items()}
+    assert got == expected.by_type
+
+
+def test_per_type_keys_at_alpha_1():
+    v2_types = set(mnprof.cost("mobilenet_v2").by_type)
+    assert v2_types == {"conv3x3", "conv1x1", "dw3x3", "add", "global_avgpool", "dropout",
+                        "fc"}
+    for model in ("mobilenet_v3_large", "mobilenet_v3_small"):
+        assert set(mnprof.cost(model).by_type) == v2_types | {"dw5x5", "se"}, model
+
+
+# torchvision's own parameter counts (sum of p.numel() over model.parameters(), which
+# includes biases and batch-norm weight and bias), from torchvision's model documentation;
+# V2 at width 1.4 from thop's count of torchvision's mobilenet_v2(width_mult=1.4)
+# (Lyken17/pytorch-OpCounter issue 66).
+@pytest.mark.parametrize("model, alpha, framework", [
+    ("mobilenet_v2", 1.0, 3_504_872),
+    ("mobilenet_v3_large", 1.0, 5_483_032),
+    ("mobilenet_v3_small", 1.0, 2_542_856),
+    ("mobilenet_v2", 1.4, 6_108_776),
+])
+def test_torchvision_parameter_counts(model, alpha, framework):
+    assert mnprof.cost(model, alpha).totals.params_framework == framework
+    assert calculate(model, alpha, 224).totals()[2] == framework
+
+
+# Google's MobileNetV2 checkpoint table (tensorflow/models research/slim/nets/mobilenet
+# README, also in keras' applications/mobilenet_v2.py): (alpha, res) -> (MACs in
+# millions, params in millions). Its MACs are the exact count truncated to millions
+# (rounding would differ in 8 of these 22 rows, e.g. 300.77M printed as 300); its
+# params are rounded to 0.01M.
+TF_V2_TABLE = {
+    (1.4, 224): (582, 6.06), (1.3, 224): (509, 5.34), (1.0, 224): (300, 3.47),
+    (1.0, 192): (221, 3.47), (1.0, 160): (154, 3.47), (1.0, 128): (99, 3.47),
+    (1.0, 96): (56, 3.47), (0.75, 224): (209, 2.61), (0.75, 192): (153, 2.61),
+    (0.75, 160): (107, 2.61), (0.75, 128): (69, 2.61), (0.75, 96): (39, 2.61),
+    (0.5, 224): (97, 1.95), (0.5, 192): (71, 1.95), (0.5, 160): (50, 1.95),
+    (0.5, 128): (32, 1.95), (0.5, 96): (18, 1.95), (0.35, 224): (59, 1.66),
+    (0.35, 192): (43, 1.66), (0.35, 160): (30, 1.66), (0.35, 128): (20, 1.66),
+    (0.35, 96): (11, 1.66),
+}
+
+
+@pytest.mark.parametrize("alpha, res", sorted(TF_V2_TABLE))
+def test_v2_matches_googles_checkpoint_table(alpha, res):
+    macs_m, params_m = TF_V2_TABLE[alpha, res]
+    t = mnprof.cost("mobilenet_v2", alpha, res).totals
+    assert t.macs // 10**6 == macs_m
+    assert round(t.params / 10**4) == round(params_m * 100)
+
+
+def test_paper_headlines():
+    """The papers' rounded figures against the exact counts (computed above, not copied).
+
+    The printed figures are the exact counts truncated to the printed digit, except
+    V2 at 1.4 and V3-Large's MACs, which no count of these architectures gives.
+    """
+    def exact(model, alpha=1.0):
+        t = mnprof.cost(model, alpha).totals
+        assert (t.macs, t.params, t.params_framework) == calculate(model, alpha, 224).totals()
+        return t
+
+    # V2: "300M, 3.4M". Exact 300,774,272 MACs and 3,469,760 weights: truncated, 300M and
+    # 3.4M; rounded they would be 301M and 3.5M (Google's table prints 3.47M).
+    t = exact("mobilenet_v2")
+    assert (t.macs, t.params) == (300_774_272, 3_469_760)
+    assert (t.macs // 10**6, t.params // 10**5) == (300, 34)
+
+    # V2 1.4: "585M, 6.9M". Exact 582,195,824 MACs and 6,059,840 weights (6,108,776 with
+    # biases and batch-norm): neither figure is reachable. Google's own checkpoint
+    # table prints 582M and 6.06M for this network, so the paper's pair is a misprint.
+    t = exact("mobilenet_v2", 1.4)
+    assert (t.macs, t.params) == (582_195_824, 6_059_840)
+    assert t.macs // 10**6 == 582 and round(t.params / 10**4) == 606
+
+    # V3-Large: "219M, 5.4M". Exact 216,589,760 MACs: 216.6M, 1.1% below the paper's 219M
+    # (Google's released-checkpoint table prints 217M). Weights 5,451,272: 5.4M truncated.
+    t = exact("mobilenet_v3_large")
+    assert (t.macs, t.params) == (216_589_760, 5_451_272)
+    assert t.macs < 219 * 10**6 and round(t.macs / 10**6) == 217
+    assert t.params // 10**5 == 54
+
+    # V3-Small: "56M, 2.5M". Exact 56,510,400 MACs (truncated 56M; rounded 57M) and
+    # 2,525,832 weights (2.5M either way).
+    t = exact("mobilenet_v3_small")
+    assert (t.macs, t.params) == (56_510_400, 2_525_832)
+    assert (t.macs // 10**6, t.params // 10**5) == (56, 25)
+
+
+@pytest.mark.parametrize("model", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_v3_structure_follows_the_table(model):
+    """Kernel, NL and SE columns, the omitted expansions and the linear projections."""
+    g = mnprof.build(mnprof.load_spec(model))
+    nodes = {n.name: n for n in g.nodes}
+    rows = V3_ROWS[model]
+    acts = {"RE": "relu", "HS": "hswish"}
+    cin = 16
+    for i, (k, exp, out, se, nl, s) in enumerate(rows, 1):
+        dw = nodes[f"bneck{i}.dw"]
+        assert (dw.attrs["kernel"], dw.attrs["stride"], dw.attrs["act"].value) == (
+            k, s, acts[nl]), i
+        assert (f"bneck{i}.se.fc1" in nodes) == se, i
+        assert nodes[f"bneck{i}.project"].attrs["act"].value == "none", i
+        assert (f"bneck{i}.expand" in nodes) == (exp != cin), i    # omitted when exp == in
+        if exp != cin:
+            assert nodes[f"bneck{i}.expand"].attrs["act"].value == acts[nl], i
+        cin = out
+    assert "bneck1.expand" not in nodes              # exp 16 == in 16, in both models
+    assert sum(1 for n in nodes if n.endswith(".se.fc2")) == sum(r[3] for r in rows)
+    assert all(n.attrs["act"].value == "hsigmoid" for name, n in nodes.items()
+               if name.endswith(".se.fc2"))
+    assert nodes["conv1"].attrs["act"].value == nodes["conv_last"].attrs["act"].value \
+        == nodes["fc1"].attrs["act"].value == "hswish"
+
+
+def test_v2_structure_follows_the_table():
+    g = mnprof.build(mnprof.load_spec("mobilenet_v2"))
+    acts = {n.name: n.attrs["act"].value for n in g.nodes if "act" in n.attrs}
+    assert "bottleneck1.expand" not in acts          # t = 1
+    assert {a for name, a in acts.items() if name.endswith(".project")} == {"none"}
+    assert {a for name, a in acts.items()
+            if not name.endswith(".project") and name != "fc"} == {"relu6"}
+    adds = [n.name for n in g.nodes if n.kind == "add"]
+    # residuals: every repetition after the first of each row with n > 1
+    assert len(adds) == sum(n - 1 for _t, _c, n, _s in V2_ROWS) == 10
+
+
+def test_cli_cost_v3_large(run):
+    doc = run_json(run, "cost", "mobilenet_v3_large", "--alpha", "0.75", "--res", "192")
+    assert (doc["model"], doc["alpha"], doc["resolution"]) == ("mobilenet_v3_large", 0.75, 192)
+    t = doc["totals"]
+    assert (t["macs"], t["params"], t["params_framework"]) == v3(
+        "mobilenet_v3_large", 0.75, 192).totals()
+    assert {"dw3x3", "dw5x5", "se", "conv1x1"} <= set(doc["by_type"])
+
+
+@pytest.mark.parametrize("model", builtin_names())
+def test_cli_sweep_every_builtin(run, model):
+    doc = run_json(run, "sweep", model)
+    assert doc["model"] == model
+    assert len(doc["rows"]) == 16                   # default grid: 4 alphas x 4 resolutions
+    if model in ("mobilenet_v2", *V3_ROWS):
+        for row in doc["rows"]:
+            assert (row["macs"], row["params"], row["params_framework"]) == calculate(
+                model, row["alpha"], row["resolution"]).totals()
+
+
+def test_cli_specs_lists_all_six(run):
+    doc = run_json(run, "specs")
+    names = [s["name"] for s in doc["specs"]]
+    assert sorted(names) == ["mobilenet_v1", "mobilenet_v1_conv", "mobilenet_v1_shallow",
+                             "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
+    for s in doc["specs"]:
+        if s["name"] in ("mobilenet_v2", *V3_ROWS):
+            assert (s["macs"], s["params"], s["params_framework"]) == calculate(
+                s["name"], 1.0, 224).totals()
