@@ -318,7 +318,7 @@ def _parse_entry(raw: Any, where: Where) -> Entry:
     if allowed is not None:
         for key in values:
             if key not in allowed:
-                hint = _did_you_mean(key, allowed)
+                hint = _did_you_mean(key, allowed) or _split_expression_hint(key)
                 raise where.error(f"unknown field for kind {kind}{hint}; fields: "
                                   f"{', '.join([*allowed, *COMMON_FIELDS])}", key, lines.get(key))
         for fld in KINDS[kind].fields:
@@ -425,6 +425,14 @@ def _int_field(data: LMap, key: str, where: Where, *, required: bool = False,
         assert default is not None
         return default
     return coerce(Field(key, "int"), data[key], where, key, line_of(data, key))
+
+
+def _split_expression_hint(key: str) -> str:
+    """A key like `8))` is the tail of an expression that a comma split in a {...} mapping."""
+    if any(c in key for c in "()$*/+") or key[:1].isdigit() or key[:1] == " ":
+        return (" (it looks like the tail of an expression: inside {...} an expression with "
+                "a comma must be quoted, e.g. out: \"$(make_divisible(cin // 4, 8))\")")
+    return ""
 
 
 def _did_you_mean(word: str, options: Any) -> str:
