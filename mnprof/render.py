@@ -26,6 +26,7 @@ class Format(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    JUNIT = "junit"         # check only: one JUnit test case per budget limit
 
 
 @dataclass(frozen=True)

@@ -74,4 +74,6 @@ def main() -> None:
     """
 
 
+from . import check as _check  # noqa: E402,F401  (registers its command)
 from . import cost as _cost  # noqa: E402,F401  (registers its commands)
+from . import export as _export  # noqa: E402,F401  (registers its command)

@@ -1,0 +1,427 @@
+"""Budget files: reading, validation, and the numbers they are written in.
+
+A budget lists the models a team ships and the limits each must keep::
+
+    models:
+      - name: v1-0.5-160            # optional label (default: <spec>-<alpha>-<res>)
+        spec: mobilenet_v1          # a built-in name, or a path relative to this file
+        alpha: 0.5                  # default 1
+        resolution: 160             # default: the spec's own
+        baseline: baseline.json     # optional: report(s) that relative limits compare with
+        limits:
+          macs: 80M                 # the same as {max: 80M}
+          params: {max: 1.4M, max_increase: 0%}
+          peak_activation_bytes: 1.5MiB
+          latency_median_ms: {max: 12, threads: 1, tolerance: 5%}
+
+Numbers: counts take K, M, G, T suffixes (powers of 1000), parsed exactly ("1.4M"
+is 1400000); bytes also take KB/MB/GB and the binary KiB/MiB/GiB ("1.2MiB" is
+1258291.2, so at most 1258291 bytes); latencies are milliseconds. ``max_increase``
+is a percentage of the baseline ("1%") or an amount in the metric's unit ("100K").
+Every mistake is a one-line ``SpecError`` naming the file, the line and the field.
+
+This module owns the budget format; ``mnprof.check`` runs a budget.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .spec import NAME_RE, Where, _did_you_mean, builtin_names
+from .yamlsrc import LMap, LSeq, line_of, load_file
+
+DEFAULT_BUDGET = "mnprof-budget.yaml"
+COMMAND_LINE = "<command line>"
+
+
+class Unit(str, Enum):
+    COUNT = "count"
+    BYTES = "bytes"
+    MS = "ms"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: Unit
+    label: str              # what the number counts, for reports
+    baseline_key: str       # the field of a baseline report holding it
+    doc: str
+
+
+_METRICS = (
+    Metric("macs", Unit.COUNT, "MACs", "totals.macs",
+           "multiply-accumulates of conv and fc layers"),
+    Metric("params", Unit.COUNT, "params", "totals.params",
+           "conv and fc weights (the papers' count)"),
+    Metric("params_framework", Unit.COUNT, "params", "totals.params_framework",
+           "weights + biases + batch-norm scale and shift"),
+    Metric("activations", Unit.COUNT, "elements", "totals.activations",
+           "output elements of every layer, summed"),
+    Metric("peak_activation_bytes", Unit.BYTES, "bytes", "totals.peak_activation_bytes",
+           "largest fp32 activation memory alive at once"),
+    Metric("latency_median_ms", Unit.MS, "ms", "latency_ms.median",
+           "median onnxruntime latency on this machine"),
+    Metric("latency_p90_ms", Unit.MS, "ms", "latency_ms.p90",
+           "90th-percentile onnxruntime latency on this machine"),
+)
+METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
+
+# What a latency limit measures with unless it says otherwise.
+DEFAULT_THREADS = 1
+DEFAULT_RUNS = 50
+DEFAULT_WARMUP = 10
+DEFAULT_MIN_TIME = 1.0            # seconds
+DEFAULT_TOLERANCE = Fraction(5, 100)
+
+TOP_FIELDS = ("models", "description")
+MODEL_FIELDS = ("name", "spec", "alpha", "resolution", "baseline", "limits")
+RULES = ("max", "max_increase")
+BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
+LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
+
+
+class Rule(str, Enum):
+    MAX = "max"                     # actual <= amount
+    MAX_INCREASE = "max_increase"   # actual <= baseline + amount (or baseline * (1 + pct))
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """How a latency is measured; limits with equal settings share one measurement."""
+
+    threads: int = DEFAULT_THREADS
+    runs: int = DEFAULT_RUNS
+    warmup: int = DEFAULT_WARMUP
+    min_time: float = DEFAULT_MIN_TIME
+
+
+@dataclass(frozen=True)
+class Limit:
+    metric: str
+    rule: Rule
+    amount: int | float | Fraction  # max: the limit; max_increase: the allowed growth
+    percent: bool                   # max_increase given as a percentage of the baseline
+    text: str                       # as written, for reports: "80M", "1%"
+    line: int | None = None
+    field: str = ""                 # where it was written: "models[0].limits.macs"
+    tolerance: Fraction | None = None   # latency only: measurement noise allowed
+    bench: BenchSettings | None = None  # latency only
+
+
+@dataclass(frozen=True)
+class ModelBudget:
+    name: str | None                # None: <spec>-<alpha>-<resolution> once the spec is read
+    spec: str                       # a built-in name or a path (relative to the budget's dir)
+    alpha: float
+    resolution: int | None
+    baselines: tuple[str, ...]      # paths, resolved like spec paths
+    limits: tuple[Limit, ...]
+    where: Where
+
+
+@dataclass(frozen=True)
+class Budget:
+    file: str
+    models: tuple[ModelBudget, ...]
+    description: str = ""
+
+
+# ---------------------------------------------------------------------------
+# Numbers
+
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_AMOUNT_RE = re.compile(rf"^\s*({_NUM})\s*([A-Za-z]*)\s*$")
+_PERCENT_RE = re.compile(rf"^\s*({_NUM})\s*%\s*$")
+_SUFFIXES: dict[Unit, dict[str, int]] = {
+    Unit.COUNT: {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12},
+    Unit.BYTES: {"": 1, "B": 1, "K": 10**3, "k": 10**3, "KB": 10**3, "kB": 10**3,
+                 "M": 10**6, "MB": 10**6, "G": 10**9, "GB": 10**9,
+                 "KiB": 2**10, "MiB": 2**20, "GiB": 2**30},
+    Unit.MS: {"": 1, "ms": 1},
+}
+_HINT = {Unit.COUNT: "a count, optionally with a K, M, G or T suffix (80M, 1.4M, 4.2G)",
+         Unit.BYTES: "a number of bytes, optionally with K/M/G, KB/MB/GB or KiB/MiB/GiB "
+                     "(1.5MiB, 800K)",
+         Unit.MS: "a number of milliseconds (12, 12.5, '12ms')"}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A YAML number as an exact decimal (floats by their shortest repr), or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+
+
+def parse_amount(value: Any, unit: Unit, *, positive: bool = False) -> int | float:
+    """A limit in ``unit``: an exact int for counts and bytes, a float for ms.
+
+    Raises ValueError with the reason (the caller adds file, line and field).
+    """
+    number = _decimal(value)
+    multiplier = 1
+    if number is None:
+        if not isinstance(value, str):
+            raise ValueError(f"must be {_HINT[unit]}, got {value!r}")
+        text = value.strip()
+        if text.startswith("-"):
+            raise ValueError(f"must not be negative, got {value!r}")
+        m = _AMOUNT_RE.match(text)
+        if not m or m.group(2) not in _SUFFIXES[unit]:
+            raise ValueError(f"must be {_HINT[unit]}, got {value!r}")
+        multiplier = _SUFFIXES[unit][m.group(2)]
+        number = Decimal(m.group(1)) * multiplier
+    if number < 0:
+        raise ValueError(f"must not be negative, got {value!r}")
+    if positive and number == 0:
+        raise ValueError(f"must be greater than 0, got {value!r}")
+    if unit is Unit.MS:
+        return float(number)
+    if number != number.to_integral_value() and multiplier == 1:
+        raise ValueError(f"must be a whole number, got {value!r}")
+    # "1.2MiB" is 1258291.2 bytes: a whole-number actual is <= it exactly when it is
+    # <= 1258291, so rounding down keeps every comparison exact.
+    return math.floor(number)
+
+
+def parse_percent(value: Any) -> Fraction:
+    """"1%" or "0.5 %" as an exact fraction of one hundred (1% -> 1)."""
+    m = _PERCENT_RE.match(value) if isinstance(value, str) else None
+    if m is None:
+        if isinstance(value, str) and value.strip().startswith("-"):
+            raise ValueError(f"must not be negative, got {value!r}")
+        raise ValueError(f"must be a percentage such as 1% or 0.5%, got {value!r}")
+    return Fraction(Decimal(m.group(1)))
+
+
+def parse_increase(value: Any, unit: Unit) -> tuple[int | float | Fraction, bool]:
+    """A ``max_increase``: (percent, True) for "1%", else (amount in ``unit``, False)."""
+    if isinstance(value, str) and value.rstrip().endswith("%"):
+        return parse_percent(value), True
+    try:
+        return parse_amount(value, unit), False
+    except ValueError as exc:
+        raise ValueError(f"{exc} (or a percentage of the baseline such as 1%)") from None
+
+
+def _int(value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _seconds(value: Any) -> float:
+    number = _decimal(value)
+    if number is None or number < 0:
+        raise ValueError(f"must be a number of seconds >= 0, got {value!r}")
+    return float(number)
+
+
+# ---------------------------------------------------------------------------
+# Reading a budget file
+
+
+def load_budget(path: str | Path | None = None) -> Budget:
+    """Read and validate a budget file (default ``mnprof-budget.yaml`` in the cwd)."""
+    file = str(path if path is not None else DEFAULT_BUDGET)
+    return parse_budget(load_file(file, what="budget"), file=file)
+
+
+def parse_budget(data: Any, *, file: str) -> Budget:
+    top = Where(file, line_of(data), "")
+    if not isinstance(data, LMap):
+        raise SpecError("a budget must be a mapping with `models:` (a list of models and "
+                        "their limits)", file=file, line=line_of(data))
+    if "models" not in data and "layers" in data:
+        raise SpecError("this is a spec, not a budget (it has `layers`, no `models`): check "
+                        "a spec with limits on the command line, e.g. `mnprof check SPEC "
+                        "--max-macs 80M`", file=file, line=line_of(data))
+    _no_unknown(data, TOP_FIELDS, top, "budget")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise top.error(f"must be a string, got {description!r}", "description",
+                        line_of(data, "description"))
+    raw = data.get("models")
+    if not isinstance(raw, LSeq) or not raw:
+        raise top.error("required: a non-empty list of models, each with a spec and limits",
+                        "models", line_of(data, "models"))
+    base_dir = Path(file).parent
+    models = []
+    names: dict[str, int | None] = {}
+    for i, item in enumerate(raw):
+        where = Where(file, line_of(raw, i), f"models[{i}]")
+        model = _parse_model(item, where, base_dir)
+        if model.name is not None:
+            if model.name in names:
+                raise where.error(f"model name {model.name!r} is used twice (first on line "
+                                  f"{names[model.name]})", "name", line_of(item, "name"))
+            names[model.name] = line_of(item, "name")
+        models.append(model)
+    return Budget(file=file, models=tuple(models), description=description)
+
+
+def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
+    if not isinstance(raw, LMap):
+        raise where.error("a model must be a mapping such as {spec: mobilenet_v1, alpha: 0.5, "
+                          "resolution: 160, limits: {macs: 80M}}")
+    _no_unknown(raw, MODEL_FIELDS, where, "model")
+
+    def bad(key: str, message: str) -> SpecError:
+        return where.error(message, key, line_of(raw, key))
+
+    name = raw.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()
+                             or not name.isprintable()):
+        raise bad("name", f"must be a non-empty one-line string, got {name!r}")
+    if "spec" not in raw:
+        raise where.error("required: a built-in spec name (e.g. mobilenet_v1) or a path to "
+                          "a spec file", "spec")
+    spec = raw["spec"]
+    if not isinstance(spec, str) or not spec.strip():
+        raise bad("spec", f"must be a built-in spec name or a path, got {spec!r}")
+    alpha = raw.get("alpha", 1.0)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) \
+            or not math.isfinite(alpha) or alpha <= 0:
+        raise bad("alpha", f"must be a number > 0, got {alpha!r}")
+    resolution = raw.get("resolution")
+    if resolution is not None:
+        try:
+            resolution = _int(resolution, 1)
+        except ValueError as exc:
+            raise bad("resolution", str(exc)) from None
+    baselines = raw.get("baseline", ())
+    if isinstance(baselines, str):
+        baselines = (baselines,)
+    if not isinstance(baselines, (list, tuple)) or not all(
+            isinstance(b, str) and b.strip() for b in baselines):
+        raise bad("baseline", "must be a path to a saved report (mnprof cost/bench --format "
+                              "json --output FILE) or a list of such paths")
+    if "limits" not in raw:
+        raise where.error("required: a mapping of metric to limit, e.g. {macs: 80M}", "limits")
+    limits_raw = raw["limits"]
+    if not isinstance(limits_raw, LMap) or not limits_raw:
+        raise bad("limits", "must be a non-empty mapping of metric to limit, e.g. "
+                            "{macs: 80M, params: 1.4M}")
+    lwhere = Where(where.file, line_of(raw, "limits"), f"{where.path}.limits")
+    limits: list[Limit] = []
+    for metric, value in limits_raw.items():
+        limits += parse_limits(metric, value, lwhere, line_of(limits_raw, metric))
+    if any(lim.rule is Rule.MAX_INCREASE for lim in limits) and not baselines:
+        first = next(lim for lim in limits if lim.rule is Rule.MAX_INCREASE)
+        raise SpecError("max_increase needs a `baseline:` report for this model (save one "
+                        "with mnprof cost --format json --output baseline.json)",
+                        file=where.file, line=first.line, field=first.field)
+    return ModelBudget(name=name, spec=_relative(spec, base_dir, spec=True), alpha=float(alpha),
+                       resolution=resolution,
+                       baselines=tuple(_relative(b, base_dir) for b in baselines),
+                       limits=tuple(limits), where=where)
+
+
+def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> list[Limit]:
+    """The limits one ``metric: value`` entry sets (a scalar is ``{max: value}``)."""
+    field = f"{where.path}.{metric}" if where.path else metric
+    if metric not in METRICS:
+        raise SpecError(f"unknown metric {metric!r}{_did_you_mean(metric, METRICS)}; metrics: "
+                        f"{', '.join(METRICS)}", file=where.file, line=line, field=field)
+    m = METRICS[metric]
+    shorthand = not isinstance(value, LMap)
+    if shorthand:
+        if isinstance(value, (dict, list)):
+            raise SpecError(f"must be a limit ({_HINT[m.unit]}) or a mapping with "
+                            f"{' / '.join(RULES)}", file=where.file, line=line, field=field)
+        value = LMap({"max": value})
+        value.line, value.lines = line, {"max": line}
+    allowed = LATENCY_FIELDS if m.unit is Unit.MS else RULES
+    for key in value:
+        if key not in allowed:
+            why = " (tolerance and bench settings are for latency limits; counts are exact)" \
+                if key in LATENCY_FIELDS else _did_you_mean(key, allowed)
+            raise SpecError(f"unknown field{why}; fields: {', '.join(allowed)}", file=where.file,
+                            line=line_of(value, key, line), field=f"{field}.{key}")
+    if not any(r in value for r in RULES):
+        raise SpecError("a limit needs max and/or max_increase", file=where.file, line=line,
+                        field=field)
+
+    def parsed(key: str, parse: Any, default: Any) -> Any:
+        if key not in value:
+            return default
+        try:
+            return parse(value[key])
+        except ValueError as exc:
+            raise SpecError(str(exc), file=where.file, line=line_of(value, key, line),
+                            field=field if shorthand else f"{field}.{key}") from None
+
+    tolerance = bench = None
+    if m.unit is Unit.MS:
+        tolerance = parsed("tolerance", lambda v: parse_percent(v) / 100, DEFAULT_TOLERANCE)
+        bench = BenchSettings(threads=parsed("threads", lambda v: _int(v, 1), DEFAULT_THREADS),
+                              runs=parsed("runs", lambda v: _int(v, 1), DEFAULT_RUNS),
+                              warmup=parsed("warmup", lambda v: _int(v, 0), DEFAULT_WARMUP),
+                              min_time=parsed("min_time", _seconds, DEFAULT_MIN_TIME))
+    out = []
+    for rule in RULES:
+        if rule not in value:
+            continue
+        if rule == "max":
+            amount: Any = parsed(rule, lambda v: parse_amount(v, m.unit,
+                                                              positive=m.unit is Unit.MS), None)
+            percent = False
+        else:
+            amount, percent = parsed(rule, lambda v: parse_increase(v, m.unit), None)
+        out.append(Limit(metric=metric, rule=Rule(rule), amount=amount, percent=percent,
+                         text=str(value[rule]).strip(), line=line_of(value, rule, line),
+                         field=field if shorthand else f"{field}.{rule}",
+                         tolerance=tolerance, bench=bench))
+    return out
+
+
+def _relative(ref: str, base_dir: Path, *, spec: bool = False) -> str:
+    """A path written in a budget, relative to the budget's directory (built-in names stay)."""
+    text = ref.strip()
+    looks_like_path = any(c in text for c in "/\\") or text.endswith((".yaml", ".yml"))
+    if spec and not looks_like_path and NAME_RE.match(text) and text in builtin_names():
+        return text
+    path = Path(text)
+    if path.is_absolute() or str(base_dir) in ("", "."):
+        return text
+    return str(base_dir / path)
+
+
+def _no_unknown(data: LMap, allowed: tuple[str, ...], where: Where, what: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise where.error(f"unknown field in {what}{_did_you_mean(key, allowed)}; fields: "
+                              f"{', '.join(allowed)}", key, line_of(data, key))
+
+
+def command_line_budget(spec: str, alpha: float, resolution: int | None,
+                        limits: list[tuple[str, dict[str, Any]]],
+                        baselines: tuple[str, ...] = ()) -> Budget:
+    """The budget of the one-off form: one model, its limits given as options.
+
+    ``limits`` holds (metric, fields) pairs as a budget file would write them, e.g.
+    ``("macs", {"max": "80M"})``; they go through the same validation.
+    """
+    where = Where(COMMAND_LINE, None, "")
+    parsed: list[Limit] = []
+    for metric, fields in limits:
+        value = LMap(fields)
+        value.line, value.lines = None, {}
+        parsed += parse_limits(metric, value, where, None)
+    if any(lim.rule is Rule.MAX_INCREASE for lim in parsed) and not baselines:
+        raise SpecError("--max-increase needs --baseline FILE (a saved mnprof cost or bench "
+                        "JSON report)", file=COMMAND_LINE)
+    model = ModelBudget(name=None, spec=spec, alpha=alpha, resolution=resolution,
+                        baselines=baselines, limits=tuple(parsed),
+                        where=Where(COMMAND_LINE, None, "model"))
+    return Budget(file=COMMAND_LINE, models=(model,))

@@ -1,0 +1,242 @@
+"""``mnprof check``: the CI gate on a model budget (exit 0 pass, 1 exceeded, 2 bad input)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..budget import (
+    DEFAULT_BUDGET,
+    DEFAULT_RUNS,
+    METRICS,
+    Budget,
+    Unit,
+    command_line_budget,
+    load_budget,
+    parse_amount,
+    parse_increase,
+    parse_percent,
+)
+from ..check import CheckReport, check_budget
+from ..check_report import (
+    check_header,
+    check_tables,
+    check_to_dict,
+    markdown_header,
+    markdown_tables,
+    to_junit,
+    verdict,
+)
+from ..errors import MnprofError
+from ..render import Format, to_json, to_markdown, to_rich_text, write_output
+from ..spec import builtin_names, resolve_spec_path
+from . import main
+from .options import _Typed, alpha_option, format_option, output_option, res_option, use_color
+
+EXIT_PASS, EXIT_EXCEEDED = 0, 1
+_FORMATS = (Format.TABLE, Format.JSON, Format.MARKDOWN, Format.JUNIT)
+
+
+def _typed(name: str, parse: Any) -> click.ParamType:
+    def checked(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return _Typed(name, checked)
+
+
+def _keep(unit: Unit, *, positive: bool = False) -> Any:
+    """Validate now (a clear option error), pass the text on as a budget file would."""
+    def parse(text: str) -> str:
+        parse_amount(text, unit, positive=positive)
+        return text
+    return parse
+
+
+def _keep_percent(text: str) -> str:
+    parse_percent(text)
+    return text
+
+
+def _increase(text: str) -> tuple[str, str]:
+    metric, sep, amount = text.partition("=")
+    metric = metric.strip()
+    if not sep or metric not in METRICS:
+        raise ValueError(f"expected METRIC=AMOUNT with METRIC one of {', '.join(METRICS)}, "
+                         f"got {text!r}")
+    parse_increase(amount, METRICS[metric].unit)
+    return metric, amount
+
+
+def _report_target(text: str) -> tuple[str, str]:
+    fmt, sep, path = text.partition("=")
+    if not sep or fmt not in [f.value for f in _FORMATS] or not path or path == "-":
+        raise ValueError(f"expected FORMAT=FILE with FORMAT one of "
+                         f"{', '.join(f.value for f in _FORMATS)}, got {text!r}")
+    return fmt, path
+
+
+COUNT, BYTES = _typed("COUNT", _keep(Unit.COUNT)), _typed("BYTES", _keep(Unit.BYTES))
+MS = _typed("MS", _keep(Unit.MS, positive=True))
+PERCENT = _typed("PCT", _keep_percent)
+INCREASE = _typed("METRIC=AMOUNT", _increase)
+REPORT = _typed("FORMAT=FILE", _report_target)
+
+# option name -> (metric, its --max-* help)
+_MAX_OPTIONS = {
+    "max_macs": "macs", "max_params": "params", "max_params_framework": "params_framework",
+    "max_activations": "activations", "max_peak_bytes": "peak_activation_bytes",
+    "max_latency_ms": "latency_median_ms", "max_p90_ms": "latency_p90_ms",
+}
+_ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--threads",
+                 "tolerance": "--tolerance", "runs": "--runs", "baselines": "--baseline"}
+
+
+@main.command(epilog="See docs/ci.md for the budget file format and a GitHub Actions example.")
+@click.argument("target", required=False, metavar="[BUDGET | SPEC]")
+@click.option("--max-macs", type=COUNT, help="One-off form: limit on MACs (e.g. 80M).")
+@click.option("--max-params", type=COUNT, help="Limit on params, conv + fc weights (1.4M).")
+@click.option("--max-params-framework", type=COUNT,
+              help="Limit on params with biases and batch-norm scale/shift.")
+@click.option("--max-activations", type=COUNT, help="Limit on activations (output elements).")
+@click.option("--max-peak-bytes", type=BYTES,
+              help="Limit on peak fp32 activation memory (e.g. 1.5MiB).")
+@click.option("--max-latency-ms", type=MS, help="Limit on the median latency (runs the bench).")
+@click.option("--max-p90-ms", type=MS, help="Limit on the p90 latency (runs the bench).")
+@click.option("--max-increase", "increases", type=INCREASE, multiple=True,
+              help="Relative limit against --baseline, e.g. macs=1% or params=10K (repeatable).")
+@click.option("--baseline", "baselines", type=click.Path(dir_okay=False), multiple=True,
+              help="A saved `mnprof cost/bench --format json` report (repeatable).")
+@alpha_option
+@res_option
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Threads for latency limits.")
+@click.option("--tolerance", type=PERCENT, default="5%", show_default=True,
+              help="Latency measured up to this much over the limit still passes.")
+@click.option("--runs", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
+              help="Timed runs for latency limits.")
+@format_option(*_FORMATS)
+@output_option
+@click.option("--report", "reports", type=REPORT, multiple=True,
+              help="Also write the report as FORMAT to FILE, e.g. junit=check.xml "
+                   "(repeatable; one run, one set of figures).")
+@click.pass_context
+def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
+          baselines: tuple[str, ...], alpha: float, resolution: int | None, threads: int,
+          tolerance: str, runs: int, fmt: str, output: str | None,
+          reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
+    """Check a model budget: exit 0 if every limit holds, 1 if one is exceeded.
+
+    \b
+    Budget form:   mnprof check [BUDGET]        (default: ./mnprof-budget.yaml)
+    One-off form:  mnprof check [SPEC] --alpha 0.5 --res 160 --max-macs 80M --max-params 1.4M
+
+    Any --max-* or --max-increase option selects the one-off form, where the argument
+    is a spec (a built-in name or a YAML file; default mobilenet_v1); without one it
+    is a budget file (YAML with a top-level `models:` list). Counts take K/M/G/T
+    suffixes (exact: 1.4M is 1400000); bytes also KiB/MiB/GiB; latencies are in ms.
+
+    \b
+    Exit status:
+      0  every limit holds
+      1  at least one limit is exceeded
+      2  bad input or usage (malformed budget, unknown metric, missing spec or
+         baseline, unreadable file): the gate did not run, which is neither a
+         pass nor a budget failure
+    """
+    given = {k: v for k, v in max_limits.items() if v is not None}
+    one_off = bool(given or increases)
+    if one_off:
+        budget = _one_off(target, alpha, resolution, given, increases, baselines, threads,
+                          tolerance, runs)
+    else:
+        for name, opt in _ONE_OFF_ONLY.items():
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+                raise click.UsageError(f"{opt} belongs to the one-off form (SPEC with --max-* "
+                                       "limits); a budget file sets it per model")
+        if target and target in builtin_names() and not Path(target).exists():
+            raise click.UsageError(f"{target!r} is a built-in spec, not a budget file: give "
+                                   "limits such as --max-macs 80M to check it")
+        budget = load_budget(target or DEFAULT_BUDGET)
+    targets = [(fmt, output), *reports]
+    paths = [p for _, p in targets if p not in (None, "-")]
+    if len(set(paths)) != len(paths):
+        raise click.UsageError("two reports would be written to the same file")
+    for p in paths:
+        _check_writable(p)
+    report = _run(budget)
+    protect = _inputs(budget)
+    for f, p in reports:
+        write_output(_render(report, f, color=False), p, protect=protect)
+    try:
+        write_output(_render(report, fmt, color=use_color(output)), output, protect=protect)
+    except BrokenPipeError:     # `mnprof check | head`: the verdict still decides the status
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if output not in (None, "-") or reports:
+        click.echo(f"mnprof check: {verdict(report)}", err=True)
+    return EXIT_PASS if report.passed else EXIT_EXCEEDED
+
+
+def _one_off(target: str | None, alpha: float, resolution: int | None, given: dict[str, str],
+             increases: tuple[tuple[str, str], ...], baselines: tuple[str, ...], threads: int,
+             tolerance: str, runs: int) -> Budget:
+    latency = {"threads": threads, "tolerance": tolerance, "runs": runs}
+    fields: dict[str, dict[str, Any]] = {}
+    for option, text in given.items():
+        fields.setdefault(_MAX_OPTIONS[option], {})["max"] = text
+    for metric, amount in increases:
+        if "max_increase" in fields.get(metric, {}):
+            raise click.UsageError(f"--max-increase gives {metric} twice")
+        fields.setdefault(metric, {})["max_increase"] = amount
+    limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
+              for m, f in fields.items()]
+    return command_line_budget(target or "mobilenet_v1", alpha, resolution, limits, baselines)
+
+
+def _run(budget: Budget) -> CheckReport:
+    def progress(message: str) -> None:
+        click.echo(f"mnprof check: {message} ...", err=True)
+
+    try:
+        return check_budget(budget, progress=progress)
+    except MnprofError:
+        raise
+    except Exception as exc:  # noqa: BLE001  a gate that could not run must not exit 1
+        raise MnprofError(f"the check could not run: {type(exc).__name__}: {exc}") from None
+
+
+def _render(report: CheckReport, fmt: str, *, color: bool) -> str:
+    if fmt == Format.JSON.value:
+        return to_json(check_to_dict(report))
+    if fmt == Format.MARKDOWN.value:
+        return to_markdown(markdown_header(report), markdown_tables(report))
+    if fmt == Format.JUNIT.value:
+        return to_junit(report)
+    text = to_rich_text(check_header(report), check_tables(report), color=color)
+    return text + verdict(report) + "\n"
+
+
+def _check_writable(path: str) -> None:
+    p = Path(path)
+    if p.is_dir():
+        raise MnprofError(f"{path}: is a directory; a report needs a file path")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise MnprofError(f"{path}: directory {str(parent)!r} does not exist")
+
+
+def _inputs(budget: Budget) -> list[str]:
+    """Files the reports must never overwrite: the budget, its specs and baselines."""
+    files = [] if budget.file.startswith("<") else [budget.file]
+    for m in budget.models:
+        files += m.baselines
+        try:
+            files.append(str(resolve_spec_path(m.spec)[0]))
+        except MnprofError:
+            pass
+    return files
