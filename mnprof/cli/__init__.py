@@ -9,6 +9,7 @@ Exit codes, the same for every command:
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -27,8 +28,24 @@ def fail(message: str) -> None:
     click.echo(f"mnprof: error: {message}", err=True)
 
 
+# Command -> the module (in this package) that defines it. Modules are imported only
+# when their command runs, so `mnprof cost` never pays for export, bench or check.
+COMMANDS = {"cost": "cost", "sweep": "cost", "specs": "cost", "schema": "cost",
+            "export": "export", "bench": "bench", "check": "check"}
+
+
 class MnprofGroup(click.Group):
-    """Turns every user error into one line on stderr and exit status 2."""
+    """Loads commands lazily; turns every user error into one line and exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from importlib.util import find_spec
+        present = {c for c, m in COMMANDS.items() if find_spec(f"{__name__}.{m}")}
+        return sorted(set(super().list_commands(ctx)) | present)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")  # registers it
+        return super().get_command(ctx, cmd_name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
@@ -73,7 +90,3 @@ def main() -> None:
     2 bad input or usage; 130 interrupted.
     """
 
-
-from . import check as _check  # noqa: E402,F401  (registers its command)
-from . import cost as _cost  # noqa: E402,F401  (registers its commands)
-from . import export as _export  # noqa: E402,F401  (registers its command)
