@@ -6,7 +6,8 @@ The library API (the CLI only wraps it):
 - ``build(spec, alpha, resolution)``: the concrete layer graph;
 - ``analyze(graph)``: exact per-layer, per-type and total cost;
 - ``cost(spec, alpha, resolution)``: the three above in one call;
-- ``sweep(spec, alphas, resolutions)``: totals over a grid.
+- ``sweep(spec, alphas, resolutions)``: totals over a grid;
+- ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``.
 
 onnx and onnxruntime are imported only by the export and bench paths.
 """
@@ -15,6 +16,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import analyze, build, cost, load_spec, sweep  # noqa: E402
+from .api import analyze, build, check_budget, cost, load_spec, sweep  # noqa: E402
 
-__all__ = ["__version__", "analyze", "build", "cost", "load_spec", "sweep"]
+__all__ = ["__version__", "analyze", "build", "check_budget", "cost", "load_spec", "sweep"]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cost import CostReport, analyze, layer_cost, peak_activation_bytes, summarize
 from .graph import Graph, build
 from .report import SpecSummary, SweepRow
 from .spec import Spec, builtin_names, load_spec
+
+if TYPE_CHECKING:
+    from .budget import Budget
+    from .check import CheckReport, Progress
 
 
 def _as_spec(spec: Spec | str | Path | None) -> Spec:
@@ -45,4 +50,15 @@ def builtin_summaries() -> list[SpecSummary]:
     return out
 
 
-__all__ = ["analyze", "build", "builtin_summaries", "cost", "load_spec", "sweep"]
+def check_budget(budget: Budget | str | Path | None = None, *,
+                 progress: Progress | None = None) -> CheckReport:
+    """Check a budget (a ``Budget`` or a budget file's path; default ./mnprof-budget.yaml).
+
+    Returns a ``mnprof.check.CheckReport``; see ``mnprof.check`` (imported only here).
+    """
+    from .check import check_budget as run
+    return run(budget, progress=progress)
+
+
+__all__ = ["analyze", "build", "builtin_summaries", "check_budget", "cost", "load_spec",
+           "sweep"]

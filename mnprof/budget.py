@@ -389,9 +389,10 @@ def _relative(ref: str, base_dir: Path, *, spec: bool = False) -> str:
     """A path written in a budget, relative to the budget's directory (built-in names stay)."""
     text = ref.strip()
     looks_like_path = any(c in text for c in "/\\") or text.endswith((".yaml", ".yml"))
-    if spec and not looks_like_path and NAME_RE.match(text) and text in builtin_names():
-        return text
     path = Path(text)
+    if spec and not looks_like_path and NAME_RE.match(text) and (
+            text in builtin_names() or not (base_dir / path).exists()):
+        return text       # a built-in name (or an unknown one: load_spec lists the built-ins)
     if path.is_absolute() or str(base_dir) in ("", "."):
         return text
     return str(base_dir / path)

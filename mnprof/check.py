@@ -342,6 +342,8 @@ def measure(graph: Graph, settings: BenchSettings) -> Measurement:
                           f"({exc})") from None
     report = bench.measure_latency(graph, threads=settings.threads, runs=settings.runs,
                                    warmup=settings.warmup, min_time=settings.min_time)
+    if getattr(report, "interrupted", False):
+        raise _Interrupted("interrupted while measuring latency: no verdict")
     lat = report.latency_ms
     median, p90 = getattr(lat, "median", None), getattr(lat, "p90", None)
     runs = getattr(lat, "runs", None)
@@ -356,6 +358,10 @@ def measure(graph: Graph, settings: BenchSettings) -> Measurement:
     return Measurement(threads=settings.threads, runs=runs, warmup=settings.warmup,
                        min_time=settings.min_time, median_ms=float(median), p90_ms=float(p90),
                        p10_ms=_opt_float(p10), stdev_ms=_opt_float(stdev))
+
+
+class _Interrupted(MnprofError):
+    exit_code = 130
 
 
 def _opt_float(v: Any) -> float | None:

@@ -56,7 +56,7 @@ class Where:
     path: str          # e.g. "blocks.separable.layers[1]"
 
     def error(self, message: str, key: str | None = None, line: int | None = None) -> SpecError:
-        fld = f"{self.path}.{key}" if key else self.path
+        fld = f"{self.path}.{key}" if key and self.path else key or self.path
         return SpecError(message, file=self.file, line=line or self.line, field=fld)
 
 
