@@ -1,0 +1,238 @@
+"""Bench reports as data: the ``mnprof.bench/1`` JSON contract and the tables.
+
+Add fields freely; never rename or remove one without bumping the version.
+Units: latencies and times in milliseconds; MACs per image; bytes and intensity
+for the whole batch; GMAC/s = 10^9 multiply-accumulates per second; GB/s = 10^9
+bytes per second; efficiency a fraction (0.5 = 50% of the attainable roof).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from .. import __version__
+from ..render import Column, Table
+from ..units import human, pct, shape
+from .result import BenchReport, LatencyStats, TimeRow
+
+BENCH_SCHEMA = "mnprof.bench/1"
+
+UNITS = {"time": "milliseconds", "macs": "multiply-accumulates per image (1 MAC = 2 FLOPs)",
+         "executed_macs": "MACs per image onnxruntime's kernels are given (padded channels)",
+         "bytes": "fp32 bytes per batch: activations per image, weights once",
+         "intensity": "MACs per byte", "gmacs_per_s": "10^9 MACs per second",
+         "bandwidth": "10^9 bytes per second (read + written)",
+         "efficiency": "achieved / attainable GMAC/s, a fraction",
+         "throughput": "images per second at the batch size"}
+
+
+def _r(v: float | None, digits: int = 6) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def latency_dict(s: LatencyStats) -> dict[str, Any]:
+    return {"median": s.median, "p10": s.p10, "p90": s.p90, "mean": s.mean, "stdev": s.stdev,
+            "cv": s.cv, "min": s.min, "max": s.max, "runs": s.runs, "batch": s.batch,
+            "throughput_per_s": s.throughput}
+
+
+def _row_dict(r: TimeRow) -> dict[str, Any]:
+    return {"macs": r.macs, "executed_macs": r.executed_macs, "bytes": r.bytes,
+            "intensity": _r(r.intensity), "time_ms": _r(r.time_ms, 9),
+            "time_pct": _r(r.time_pct), "gmacs_per_s": _r(r.gmacs_per_s),
+            "attainable_gmacs_per_s": _r(r.attainable_gmacs_per_s),
+            "efficiency": _r(r.efficiency), "bound": r.bound or None}
+
+
+def bench_to_dict(r: BenchReport) -> dict[str, Any]:
+    total_macs = r.total.macs if r.total else 0
+    p = r.profile
+    return {
+        "schema": BENCH_SCHEMA,
+        "mnprof_version": __version__,
+        "model": r.model,
+        "spec": r.spec,
+        "source": r.source,
+        "alpha": r.alpha,
+        "resolution": r.resolution,
+        "input_shape": list(r.input_shape),
+        "interrupted": r.interrupted,
+        "units": UNITS,
+        "environment": asdict(r.environment),
+        "latency_ms": latency_dict(r.latency_ms),
+        "machine": r.machine.to_dict() if r.machine else None,
+        "profile": None if p is None else {
+            "runs": p.runs, "profiled_median_ms": p.profiled_median_ms,
+            "unprofiled_median_ms": p.unprofiled_median_ms,
+            "overhead_pct": p.overhead_pct, "kernel_sum_ms": p.kernel_sum_ms,
+            "scale": p.scale, "onnxruntime_nodes": p.nodes,
+            "normalised_to": "end-to-end median"},
+        "total": None if r.total is None else {**_row_dict(r.total), "layers": r.total.layers},
+        "by_type": {k: {"layers": v.layers, **_row_dict(v),
+                        "macs_pct": _r(100.0 * v.macs / total_macs if total_macs else 0.0)}
+                    for k, v in r.by_type.items()},
+        "layers": [{"name": x.name, "type": x.type, **_row_dict(x),
+                    "onnxruntime_nodes": list(x.ort_nodes), "fused_into": x.fused_into,
+                    "note": x.note or None} for x in r.layers],
+        "non_layer": [{"name": x.name, "op_type": x.type, "time_ms": _r(x.time_ms, 9),
+                       "time_pct": _r(x.time_pct)} for x in r.non_layer],
+        "notes": list(r.notes),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Tables
+
+
+def ms(v: float) -> str:
+    return f"{v:.3f}"
+
+
+def _gmacs(v: float) -> str:
+    return f"{v:.1f}"
+
+
+def _eff(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def _exec(v: int) -> str:
+    return human(v)
+
+
+def bench_header(r: BenchReport) -> str:
+    e = r.environment
+    what = r.model
+    if r.alpha is not None:
+        what += f" · alpha {r.alpha:g}"
+    if r.input_shape:
+        what += f" · input {shape(r.input_shape)}"
+    return (f"{what} · batch {e.batch} · onnxruntime {e.onnxruntime_version} · "
+            f"{e.threads} thread(s) · optimisation {e.opt_level}"
+            + (" · INTERRUPTED (partial)" if r.interrupted else ""))
+
+
+def latency_table(r: BenchReport) -> Table:
+    s = r.latency_ms
+    cols = (Column("end to end", numeric=False, key="metric"), Column("value", key="value"))
+    rows = (("median (ms)", ms(s.median)), ("p10 (ms)", ms(s.p10)), ("p90 (ms)", ms(s.p90)),
+            ("mean (ms)", ms(s.mean)), ("stdev (ms)", ms(s.stdev)),
+            ("coefficient of variation", pct(100 * s.cv)), ("min / max (ms)",
+                                                             f"{ms(s.min)} / {ms(s.max)}"),
+            ("timed runs", str(s.runs)), (f"throughput (images/s, batch {s.batch})",
+                                          f"{s.throughput:.1f}"))
+    return Table("Latency", cols, rows)
+
+
+def _time_cols(first: tuple[Column, ...]) -> tuple[Column, ...]:
+    return (*first, Column("MACs", human, "macs"), Column("% MACs", pct, "macs_pct"),
+            Column("exec MACs", _exec, "executed_macs"), Column("time ms", ms, "time_ms"),
+            Column("% time", pct, "time_pct"), Column("GMAC/s", _gmacs, "gmacs_per_s"),
+            Column("MAC/B", lambda v: f"{v:.1f}", "intensity"),
+            Column("roof GMAC/s", _gmacs, "attainable_gmacs_per_s"),
+            Column("eff.", _eff, "efficiency"))
+
+
+def _cells(x: TimeRow, total_macs: int) -> tuple[Any, ...]:
+    executed = x.executed_macs if x.executed_macs != x.macs else None
+    return (x.macs if x.layers else None,
+            100.0 * x.macs / total_macs if total_macs and x.layers else None, executed,
+            x.time_ms, x.time_pct, x.gmacs_per_s, x.intensity if x.macs else None,
+            x.attainable_gmacs_per_s, x.efficiency)
+
+
+def type_table(r: BenchReport) -> Table:
+    assert r.total is not None
+    t = r.total
+    cols = _time_cols((Column("type", numeric=False), Column("layers")))
+    rows = tuple((k, v.layers or None, *_cells(v, t.macs)) for k, v in r.by_type.items())
+    footer = ("total", t.layers, *_cells(t, t.macs))
+    return Table("Per layer type (measured vs theory)", cols, rows, footer,
+                 note="exec MACs shown where onnxruntime runs more than the theory "
+                      "(padded channels); ort:* rows are onnxruntime nodes outside any layer")
+
+
+def layer_table(r: BenchReport) -> Table:
+    assert r.total is not None
+    t = r.total
+    cols = _time_cols((Column("#", key="index"), Column("layer", numeric=False, key="name"),
+                       Column("type", numeric=False)))
+    cols += (Column("bound", numeric=False), Column("onnxruntime", numeric=False,
+                                                    key="onnxruntime_nodes"))
+    rows = []
+    for i, x in enumerate(r.layers, 1):
+        where = (f"fused into {x.fused_into}" if x.fused_into else
+                 ", ".join(x.ort_nodes) if x.ort_nodes else "(not seen)")
+        rows.append((i, x.name, x.type, *_cells(x, t.macs), x.bound or None, where))
+    for x in r.non_layer:
+        rows.append((None, x.name, f"ort:{x.type}", *_cells(x, t.macs), None, "not a layer"))
+    footer = (None, "total", None, *_cells(t, t.macs), None, None)
+    return Table("Per layer (measured vs theory)", cols, tuple(rows), footer)
+
+
+def machine_table(r: BenchReport) -> Table:
+    m = r.machine
+    assert m is not None
+    cols = (Column("machine ceiling", numeric=False, key="metric"),
+            Column("value", key="value"), Column("how", numeric=False, key="method"))
+    origin = f"cached, measured {m.measured_at}" if m.cached else f"measured now ({m.measured_at})"
+    rows = (("peak GMAC/s", _gmacs(m.peak_gmacs_per_s), m.gemm_method),
+            ("memory bandwidth GB/s", f"{m.bandwidth_gb_per_s:.1f}", m.copy_method),
+            ("source", "", origin + "; `--remeasure` to redo"))
+    return Table("Machine ceiling", cols, rows)
+
+
+def environment_table(r: BenchReport) -> Table:
+    e = r.environment
+    cols = (Column("environment", numeric=False, key="key"),
+            Column("value", numeric=False, key="value"))
+    rows = (("CPU", e.cpu_model),
+            ("cores used / physical / logical",
+             f"{e.cores_used} / {e.physical_cores} / {e.logical_cpus}"),
+            ("onnxruntime", f"{e.onnxruntime_version} ({e.provider})"),
+            ("threads (intra-op / inter-op)", f"{e.threads} / {e.inter_op_threads}"),
+            ("execution mode", e.execution_mode), ("graph optimisation", e.opt_level),
+            ("opset", "" if e.opset is None else str(e.opset)), ("batch", str(e.batch)),
+            ("runs (timed / warm-up / min time)",
+             f"{e.runs} / {e.warmup} / {e.min_time_s:g} s"),
+            ("SIMD (NCHWc block, assumed)", f"{e.simd} ({e.nchwc_block} floats)"),
+            ("thread spinning", e.spinning), ("python / platform", f"{e.python}; {e.platform}"))
+    return Table("Environment", cols, rows)
+
+
+def bench_tables(r: BenchReport, *, layers: bool = False) -> list[Table]:
+    tables = [latency_table(r)]
+    if r.total is not None:
+        tables.append(type_table(r))
+        if layers:
+            tables.append(layer_table(r))
+    if r.machine is not None:
+        tables.append(machine_table(r))
+    tables.append(environment_table(r))
+    return tables
+
+
+def notes_text(r: BenchReport, *, markdown: bool = False) -> str:
+    bullet = "- " if markdown else "* "
+    return "\n".join(bullet + n for n in r.notes) + "\n" if r.notes else ""
+
+
+# ---------------------------------------------------------------------------
+# ``mnprof sweep --bench``: latency columns added to the sweep grid
+
+
+def sweep_with_latency(table: Table, data: dict[str, Any],
+                       latencies: Sequence[LatencyStats], threads: int
+                       ) -> tuple[Table, dict[str, Any]]:
+    cols = (*table.columns, Column("median ms", ms, "latency_median_ms"),
+            Column("p90 ms", ms, "latency_p90_ms"), Column("runs", key="latency_runs"))
+    rows = tuple((*row, s.median, s.p90, s.runs)
+                 for row, s in zip(table.rows, latencies, strict=True))
+    note = (f"{table.note}; " if table.note else "") + \
+        f"latency: onnxruntime on this CPU, {threads} thread(s), median of timed runs"
+    out = {**data, "rows": [{**row, "latency_ms": latency_dict(s)}
+                            for row, s in zip(data["rows"], latencies, strict=True)],
+           "bench": {"threads": threads, "units": {"latency_ms": "milliseconds"}}}
+    return Table(table.title, cols, rows, table.footer, note), out
