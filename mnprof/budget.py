@@ -79,7 +79,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 DEFAULT_THREADS = 1
 DEFAULT_RUNS = 50
 DEFAULT_WARMUP = 10
-DEFAULT_MIN_TIME = 1.0            # seconds
+DEFAULT_MIN_TIME = 2.0            # seconds (as `mnprof bench`)
 DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")

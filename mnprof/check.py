@@ -287,8 +287,10 @@ def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
         if limit.bench is not None:
             if limit.bench not in measured:
                 if progress:
-                    progress(f"measuring {p.label} latency ({limit.bench.threads} thread(s), "
-                             f"{limit.bench.runs} runs)")
+                    b = limit.bench
+                    progress(f"measuring the latency of {p.label}: {b.threads} thread"
+                             f"{'s' if b.threads != 1 else ''}, at least {b.runs} runs "
+                             f"and {b.min_time:g} s")
                 measured[limit.bench] = measure(p.graph, limit.bench)
             measurement = measured[limit.bench]
             value: int | float = (measurement.median_ms if limit.metric == "latency_median_ms"

@@ -41,7 +41,7 @@ def rule_text(r: CheckResult) -> str:
 def verdict(report: CheckReport) -> str:
     n, bad = len(report.results), len(report.failed)
     if not bad:
-        return f"PASSED: all {n} limit{'s' if n != 1 else ''} hold"
+        return "PASSED: the 1 limit holds" if n == 1 else f"PASSED: all {n} limits hold"
     return f"FAILED: {bad} of {n} limit{'s' if n != 1 else ''} exceeded"
 
 

@@ -305,7 +305,7 @@ def test_latency_limit_with_tolerance(run, budget, fake_bench, metric, key, meas
     assert r["actual"] == measured and r["measurement"]["runs"] == 40
     assert r["measurement"]["threads"] == 2 and r["measurement"]["stdev_ms"] == 0.25
     assert fake_bench.calls == [{"model": "mobilenet_v1", "resolution": 160, "threads": 2,
-                                 "runs": 50, "warmup": 10, "min_time": 1.0}]
+                                 "runs": 50, "warmup": 10, "min_time": 2.0}]
     table = run("check", budget(model_yaml(f"{metric}: {{max: 5, threads: 2}}\n"), "t.yaml"))
     assert "40 timed runs" in table.stdout and "stdev 0.250 ms" in table.stdout
     assert ("within tolerance" in table.stdout) is within
@@ -360,9 +360,10 @@ def test_interrupted_measurement_exits_130(run, budget, fake_bench):
 def test_one_off_latency_options(run, fake_bench):
     code, out = check_json(run, "-a", "0.5", "-r", "160", "--max-latency-ms", "5",
                            "--max-p90-ms", "5.9", "--threads", "2", "--tolerance", "0%",
-                           "--runs", "9")
+                           "--runs", "9", "--min-time", "0.5", "--warmup", "3")
     assert code == 1 and [r["passed"] for r in out["results"]] == [True, False]
-    assert fake_bench.calls[0]["threads"] == 2 and fake_bench.calls[0]["runs"] == 9
+    assert fake_bench.calls == [{"model": "mobilenet_v1", "resolution": 160, "threads": 2,
+                                 "runs": 9, "warmup": 3, "min_time": 0.5}]
 
 
 # ---------------------------------------------------------------------------
@@ -638,7 +639,7 @@ def test_real_latency_check(run):
     if not hasattr(bench, "measure_latency"):
         pytest.skip("mnprof.bench has no measure_latency yet")
     result = run("check", "-a", "0.25", "-r", "32", "--max-latency-ms", "1000",
-                 "--runs", "5", "--format", "json")
+                 "--runs", "5", "--min-time", "0", "--warmup", "1", "--format", "json")
     assert result.exit_code in (0, 1), result.stderr
     (r,) = json.loads(result.stdout)["results"]
     assert r["measurement"]["runs"] >= 5 and r["actual"] > 0

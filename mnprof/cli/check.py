@@ -11,7 +11,9 @@ import click
 
 from ..budget import (
     DEFAULT_BUDGET,
+    DEFAULT_MIN_TIME,
     DEFAULT_RUNS,
+    DEFAULT_WARMUP,
     METRICS,
     Budget,
     Unit,
@@ -94,7 +96,8 @@ _MAX_OPTIONS = {
     "max_latency_ms": "latency_median_ms", "max_p90_ms": "latency_p90_ms",
 }
 _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--threads",
-                 "tolerance": "--tolerance", "runs": "--runs", "baselines": "--baseline"}
+                 "tolerance": "--tolerance", "runs": "--runs", "min_time": "--min-time",
+                 "warmup": "--warmup", "baselines": "--baseline"}
 
 
 @main.command(epilog="See docs/ci.md for the budget file format and a GitHub Actions example.")
@@ -119,7 +122,11 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
 @click.option("--tolerance", type=PERCENT, default="5%", show_default=True,
               help="Latency measured up to this much over the limit still passes.")
 @click.option("--runs", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
-              help="Timed runs for latency limits.")
+              help="Latency limits: time at least this many runs ...")
+@click.option("--min-time", type=click.FloatRange(min=0), default=DEFAULT_MIN_TIME,
+              show_default=True, help="... and for at least this many seconds.")
+@click.option("--warmup", type=click.IntRange(min=0), default=DEFAULT_WARMUP,
+              show_default=True, help="Latency limits: untimed runs first.")
 @format_option(*_FORMATS)
 @output_option
 @click.option("--report", "reports", type=REPORT, multiple=True,
@@ -128,7 +135,8 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
           baselines: tuple[str, ...], alpha: float, resolution: int | None, threads: int,
-          tolerance: str, runs: int, fmt: str, output: str | None,
+          tolerance: str, runs: int, min_time: float, warmup: int, fmt: str,
+          output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
     """Check a model budget: exit 0 if every limit holds, 1 if one is exceeded.
 
@@ -152,8 +160,9 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     given = {k: v for k, v in max_limits.items() if v is not None}
     one_off = bool(given or increases)
     if one_off:
-        budget = _one_off(target, alpha, resolution, given, increases, baselines, threads,
-                          tolerance, runs)
+        latency = {"threads": threads, "tolerance": tolerance, "runs": runs,
+                   "min_time": min_time, "warmup": warmup}
+        budget = _one_off(target, alpha, resolution, given, increases, baselines, latency)
     else:
         for name, opt in _ONE_OFF_ONLY.items():
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
@@ -183,9 +192,8 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
 
 
 def _one_off(target: str | None, alpha: float, resolution: int | None, given: dict[str, str],
-             increases: tuple[tuple[str, str], ...], baselines: tuple[str, ...], threads: int,
-             tolerance: str, runs: int) -> Budget:
-    latency = {"threads": threads, "tolerance": tolerance, "runs": runs}
+             increases: tuple[tuple[str, str], ...], baselines: tuple[str, ...],
+             latency: dict[str, Any]) -> Budget:
     fields: dict[str, dict[str, Any]] = {}
     for option, text in given.items():
         fields.setdefault(_MAX_OPTIONS[option], {})["max"] = text
