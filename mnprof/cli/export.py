@@ -1,0 +1,56 @@
+"""``mnprof export``: write the ONNX model of a spec (onnx is imported only when it runs)."""
+
+from __future__ import annotations
+
+import click
+
+from ..spec import resolve_spec_path
+from ..units import human_bytes
+from . import main
+from .options import alpha_option, res_option, spec_argument
+
+
+def _protect(spec: str | None) -> list[str]:
+    try:
+        return [str(resolve_spec_path(spec)[0])]
+    except Exception:   # an unresolvable spec fails to load with its own message
+        return []
+
+
+@main.command()
+@spec_argument
+@alpha_option
+@res_option
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=True),
+              help="The .onnx file to write (atomically).")
+@click.option("--opset", type=int, default=17, show_default=True,
+              help="ONNX opset of the default domain (13 or newer).")
+@click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size of the input.")
+@click.option("--dynamic-batch", is_flag=True,
+              help="A symbolic batch dimension named 'batch' instead of --batch.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the synthetic weights (deterministic; nothing is downloaded).")
+@click.option("--fold-bn", is_flag=True,
+              help="Fold batch-norm into the preceding conv / fc weights and biases "
+                   "instead of writing BatchNormalization nodes.")
+@click.pass_context
+def export(ctx: click.Context, spec: str | None, alpha: float, resolution: int | None,
+           output: str, opset: int, batch: int, dynamic_batch: bool, seed: int,
+           fold_bn: bool) -> None:
+    """Write the ONNX model of SPEC (float32, NCHW, synthetic weights) to OUTPUT.
+
+    The input is `input` [batch, C, R, R] and the output `output`; node and
+    initializer names follow the spec's layer names. A one-line summary goes to
+    stderr.
+    """
+    from click.core import ParameterSource
+    if dynamic_batch and ctx.get_parameter_source("batch") is not ParameterSource.DEFAULT:
+        raise click.UsageError("--batch and --dynamic-batch exclude each other")
+    from ..export import export_onnx
+    summary = export_onnx(spec, output, alpha=alpha, resolution=resolution, opset=opset,
+                          seed=seed, fold_bn=fold_bn, batch=None if dynamic_batch else batch,
+                          protect=_protect(spec))
+    click.echo(f"wrote {summary.path}: {summary.model} alpha {summary.alpha:g} resolution "
+               f"{summary.resolution}, opset {summary.opset}, {summary.nodes} nodes, "
+               f"{summary.initializers} initializers, {human_bytes(summary.bytes)}", err=True)
