@@ -24,7 +24,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .budget import METRICS, BenchSettings, Budget, Limit, ModelBudget, Rule, Unit, load_budget
+from .budget import (
+    COMMAND_LINE,
+    METRICS,
+    BenchSettings,
+    Budget,
+    Limit,
+    ModelBudget,
+    Rule,
+    Unit,
+    load_budget,
+)
 from .cost import analyze
 from .errors import MnprofError, SpecError
 from .graph import Graph, build
@@ -148,8 +158,9 @@ def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
         spec = load_spec(model.spec)
         graph = build(spec, model.alpha, model.resolution)
     except MnprofError as exc:
-        raise MnprofError(f"{exc} (the spec of {model.where.path or 'the model'}, "
-                          f"{where})") from None
+        if budget.file == COMMAND_LINE:
+            raise
+        raise MnprofError(f"{exc} (the spec of {model.where.path}, {where})") from None
     label = model.name or f"{spec.name}-{model.alpha:g}-{graph.resolution}"
     reports = [_read_report(path, model, graph) for path in model.baselines]
     baselines = {}

@@ -573,6 +573,8 @@ def test_a_resolution_too_small_exits_2(run, budget):
     (["--report", "xml=out.xml", "--max-macs", "1"], "FORMAT=FILE"),
     (["--threads", "0", "--max-latency-ms", "1"], "--threads"),
     (["-f", "csv"], "'csv' is not one of"),
+    ([str(ROOT / "mnprof-budget.yaml"), "--max-macs", "1"], "is a budget file"),
+    (["nosuch.yaml", "--max-macs", "1"], "error: nosuch.yaml: no such spec file"),
 ])
 def test_usage_errors_exit_2(run, args, message):
     assert message in error_line(run("check", *args))

@@ -35,7 +35,8 @@ from ..check_report import (
 )
 from ..errors import MnprofError
 from ..render import Format, to_json, to_markdown, to_rich_text, write_output
-from ..spec import builtin_names, resolve_spec_path
+from ..spec import DEFAULT_SPEC, builtin_names, resolve_spec_path
+from ..yamlsrc import load_file
 from . import main
 from .options import _Typed, alpha_option, format_option, output_option, res_option, use_color
 
@@ -203,7 +204,18 @@ def _one_off(target: str | None, alpha: float, resolution: int | None, given: di
         fields.setdefault(metric, {})["max_increase"] = amount
     limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
               for m, f in fields.items()]
-    return command_line_budget(target or "mobilenet_v1", alpha, resolution, limits, baselines)
+    if target and Path(target).is_file() and _is_budget(target):
+        raise click.UsageError(f"{target} is a budget file: run `mnprof check {target}` "
+                               "without --max-* options (those check a spec)")
+    return command_line_budget(target or DEFAULT_SPEC, alpha, resolution, limits, baselines)
+
+
+def _is_budget(path: str) -> bool:
+    try:
+        data = load_file(path, what="spec")
+    except MnprofError:
+        return False          # not readable as YAML: loading it as a spec says why
+    return isinstance(data, dict) and "models" in data and "layers" not in data
 
 
 def _run(budget: Budget) -> CheckReport:
