@@ -17,14 +17,15 @@ its median kernel time and the spec layers it covers (``mnprof.bench.profile``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ..cost import BYTES_PER_ELEMENT, CostReport, LayerCost
 from ..machine import Ceiling
 from .result import TimeRow
 
-NOT_SEEN = "not in onnxruntime's profile (removed by its optimiser, or not exported)"
+NOT_SEEN = "not in onnxruntime's profile: removed by its optimiser"
+NOT_EXPORTED = "no ONNX node: an identity at inference"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,10 @@ def make_row(name: str, type_: str, *, layers: int, macs: int, executed: int | N
 
 
 def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms: float,
-              batch: int, ceiling: Ceiling | None) -> Attribution:
+              batch: int, ceiling: Ceiling | None,
+              exported: Collection[str] | None = None) -> Attribution:
+    """Rows for every layer, type and non-layer node; ``exported``: the layers that have
+    ONNX nodes (default: all), so a layer with none is told apart from one ORT removed."""
     kernel_sum_ms = sum(n.median_us for n in nodes) / 1000.0
     scale = e2e_median_ms / kernel_sum_ms if kernel_sum_ms else 0.0
     by_name = {c.name: c for c in costs.layers}
@@ -100,7 +104,8 @@ def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms
     for c in costs.layers:
         t = time.get(c.name)
         into = fused_into.get(c.name) if t is None else None
-        note = "" if t is not None or into else NOT_SEEN
+        note = "" if t is not None or into else \
+            NOT_SEEN if exported is None or c.name in exported else NOT_EXPORTED
         ex = executed.get(c.name)
         rows.append(make_row(
             c.name, c.type, layers=1, macs=c.macs,

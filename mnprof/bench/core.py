@@ -27,7 +27,15 @@ from ..graph import Graph
 from ..machine import Ceiling, CpuInfo, cpu_info, machine_ceiling
 from . import runner
 from .attribute import ProfiledNode, attribute
-from .profile import GraphView, executed_macs, map_nodes, match_timings, parse_profile
+from .profile import (
+    GraphView,
+    by_length,
+    executed_macs,
+    layer_of,
+    map_nodes,
+    match_timings,
+    parse_profile,
+)
 from .result import (
     BenchInterrupted,
     BenchReport,
@@ -202,13 +210,18 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
         return replace(bare, notes=(*noise, "onnxruntime's profiler recorded no node times: "
                                     "no per-layer or per-type figures."))
     optimized = GraphView.of(prof.optimized)
-    covers = map_nodes(GraphView.of(exported), optimized, [n.name for n in graph.nodes])
+    original = GraphView.of(exported)
+    names = [n.name for n in graph.nodes]
+    covers = map_nodes(original, optimized, names)
+    longest = by_length(names)
+    with_nodes = {layer_of(n.name, longest) for n in original.nodes}
     index = match_timings(timings, optimized)
     nodes = [ProfiledNode(
         t.name, t.op_type, t.median_us, covers[i] if i is not None else (),
         executed_macs(optimized.nodes[i], optimized.initializers, t.output_shape)
         if i is not None else None) for t, i in zip(timings, index, strict=True)]
-    att = attribute(costs, nodes, e2e_median_ms=stats.median, batch=batch, ceiling=ceiling)
+    att = attribute(costs, nodes, e2e_median_ms=stats.median, batch=batch, ceiling=ceiling,
+                    exported={n for n in with_nodes if n})
     summary = ProfileSummary(runs=len(prof.wall_ms),
                              profiled_median_ms=latency_stats(prof.wall_ms).median,
                              unprofiled_median_ms=stats.median,

@@ -16,7 +16,9 @@ data it reads and writes, not through its name alone:
 2. a node covers the original nodes between its inputs and its output (walking
    back from the output, stopping at its inputs and at nodes already covered);
    when one of its inputs is still unused, the consumer of its output that reads
-   that input was fused in too (a residual Add folded into a conv);
+   that input was fused in too (a residual Add folded into a conv); when it carries
+   an ``activation`` but covers none, the activation after its output was fused in
+   too (onnxruntime names an NCHWc conv before fusing its activation);
 3. a node with no traceable output takes the layers of the nodes it feeds (the
    inside of an inlined function such as HardSwish); failing that, a layer whose
    name prefixes the node's; failing that, it is a row of its own (reorders).
@@ -36,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 REORDER_OPS = frozenset({"ReorderInput", "ReorderOutput"})
+ACTIVATION_OPS = frozenset({"Relu", "Clip", "HardSigmoid", "HardSwish", "LeakyRelu",
+                            "Sigmoid", "Tanh"})
 CONV_OPS = frozenset({"Conv", "FusedConv", "NchwcConv"})
 GEMM_OPS = frozenset({"Gemm", "MatMul", "FusedGemm", "FusedMatMul"})
 KERNEL_SUFFIX = "_kernel_time"
@@ -48,6 +52,7 @@ class OnnxNode:
     op_type: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    activation: str = ""        # an activation onnxruntime fused in (FusedConv, NCHWc Conv)
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,16 @@ class GraphView:
     def of(cls, model: Any) -> GraphView:
         g = model.graph
         inits = {t.name: tuple(t.dims) for t in g.initializer}
-        nodes = tuple(OnnxNode(n.name, n.op_type, tuple(n.input), tuple(n.output))
-                      for n in g.node)
+        nodes = tuple(OnnxNode(n.name, n.op_type, tuple(n.input), tuple(n.output),
+                               _activation(n)) for n in g.node)
         return cls(nodes, tuple(i.name for i in g.input if i.name not in inits), inits)
+
+
+def _activation(node: Any) -> str:
+    for a in node.attribute:
+        if a.name == "activation" and a.s:
+            return a.s.decode("utf-8", "replace")
+    return ""
 
 
 # ---------------------------------------------------------------------------
@@ -199,6 +211,13 @@ def map_nodes(original: GraphView, optimized: GraphView, layer_names: Sequence[s
             cone.add(nxt[0])
             anchors = list(o_nodes[nxt[0]].outputs[:1])
             unused -= set(o_nodes[nxt[0]].inputs)
+        if n.activation and len(anchors) == 1 and \
+                not any(o_nodes[i].op_type in ACTIVATION_OPS for i in cone):
+            # named before its activation was fused in: the activation follows the anchor
+            nxt = [c for c in consumers.get(anchors[0], []) if c not in covered]
+            if len(nxt) == 1 and o_nodes[nxt[0]].op_type in ACTIVATION_OPS:
+                cone.add(nxt[0])
+                anchors = list(o_nodes[nxt[0]].outputs[:1])
         covered |= cone
         for k, t in enumerate(n.outputs):
             corr[t] = t if t in o_tensors else anchors[min(k, len(anchors) - 1)]

@@ -164,7 +164,7 @@ def layer_table(r: BenchReport) -> Table:
     rows = []
     for i, x in enumerate(r.layers, 1):
         where = (f"fused into {x.fused_into}" if x.fused_into else
-                 ", ".join(x.ort_nodes) if x.ort_nodes else "(not seen)")
+                 ", ".join(x.ort_nodes) if x.ort_nodes else x.note or "(not seen)")
         rows.append((i, x.name, x.type, *_cells(x, t.macs), x.bound or None, where))
     for x in r.non_layer:
         rows.append((None, x.name, f"ort:{x.type}", *_cells(x, t.macs), None, "not a layer"))
