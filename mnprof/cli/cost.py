@@ -69,8 +69,10 @@ def cost(spec: str | None, alpha: float, resolution: int | None, fmt: str, layer
               show_default=True, help="Comma-separated input resolutions.")
 @format_option(*_ALL)
 @output_option
+@click.option("--bench", "with_bench", is_flag=True,
+              help="Add onnxruntime median latency columns (times every grid point).")
 def sweep(spec: str | None, alphas: list[float], resolutions: list[int], fmt: str,
-          output: str | None) -> None:
+          output: str | None, with_bench: bool) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
@@ -78,8 +80,13 @@ def sweep(spec: str | None, alphas: list[float], resolutions: list[int], fmt: st
     spec_obj = api.load_spec(spec)
     rows = api.sweep(spec_obj, alphas, resolutions)
     table = sweep_table(spec_obj.name, rows)
+    data = sweep_to_dict(spec_obj.name, rows, spec=spec_obj.file)
+    if with_bench:      # onnxruntime is imported only on this branch
+        from ..bench.report import sweep_with_latency
+        from .bench import sweep_latencies
+        table, data = sweep_with_latency(table, data, *sweep_latencies(spec_obj, rows))
     if fmt == Format.JSON.value:
-        text = to_json(sweep_to_dict(spec_obj.name, rows, spec=spec_obj.file))
+        text = to_json(data)
     elif fmt == Format.CSV.value:
         text = to_csv(table)
     elif fmt == Format.MARKDOWN.value:
