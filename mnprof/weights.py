@@ -19,6 +19,11 @@ so that a wrong folding or a swapped mean and variance shows in the outputs:
   [-0.2, 0.2]; running mean: normal with std 0.1; running variance: uniform in
   [0.5, 2]. The per-channel gain gamma / sqrt(var) then averages about 1 in the
   mean square (E[gamma^2] E[1/var] = 1.083 x 0.924 = 1.001).
+
+Measured on a random normal input over the built-in specs (seeds 0-2; alpha 0.35
+to 1, resolution 64 to 224): every layer's RMS stays between 0.04 and 11 and the
+logits' largest magnitude between 0.4 and 8. With gain 2 on the linear layers
+too, V3-Large's logits grew to about 110 (RMS 30) at 224, and V2's to 10.
 """
 
 from __future__ import annotations

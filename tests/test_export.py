@@ -116,11 +116,16 @@ def test_onnxruntime_matches_numpy_reference(spec, alpha, res, fold_bn):
 
 def check_order_one(g: Graph, ref: dict[str, np.ndarray]) -> None:
     """The synthetic weights neither blow the signal up nor kill it (see weights.py),
-    so the absolute tolerance means something: every layer's RMS within [0.03, 5]."""
-    for node in g.nodes:
-        if node.kind != "softmax":     # a softmax's outputs are about 1 / classes
-            rms = float(np.sqrt((ref[node.name] ** 2).mean()))
-            assert 0.03 < rms < 5, (node.name, rms)
+    so that the absolute tolerance on the output means something. Measured over the
+    built-ins, seeds 0-2 and several (alpha, res): layer RMS 0.04-11, output
+    (logits) max |.| 0.4-8. Before linear layers got gain 1, V3-Large's logits
+    reached 20 at resolution 64 and 113 at 224."""
+    layers = [n for n in g.nodes if n.kind != "softmax"]   # softmax: about 1 / classes
+    for node in layers:
+        rms = float(np.sqrt((ref[node.name] ** 2).mean()))
+        assert 0.02 < rms < 20, (node.name, rms)
+    logits = float(np.abs(ref[layers[-1].name]).max())
+    assert 0.1 < logits < 10, (layers[-1].name, logits)
 
 
 def test_tolerance_detects_a_wrong_batchnorm():
