@@ -124,6 +124,8 @@ def _environment(cpu: CpuInfo, *, threads: int, level: OptLevel, opset: int | No
 def _time(model: bytes | str, *, threads: int, level: OptLevel, batch: int, warmup: int,
           runs: int, min_time: float, progress: Progress | None, what: str
           ) -> tuple[list[float], bool, dict[str, Any]]:
+    if progress:
+        progress("loading the model into onnxruntime", 0, 1)
     session = create_session(model, session_options(threads, level), what=what)
     try:
         feed = make_feed(session, batch, what=what)
@@ -179,6 +181,8 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
         ceiling = ceiling or machine_ceiling(threads, remeasure=remeasure, progress=progress)
     except KeyboardInterrupt:
         raise BenchInterrupted(None) from None
+    if progress:
+        progress("exporting the model to ONNX", 0, 1)
     exported = export_model(graph, opset=opset, batch=batch)
     model = exported.SerializeToString()
     samples, interrupted, feed = _time(model, threads=threads, level=level, batch=batch,

@@ -26,19 +26,30 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; otherwise no callback."""
+    """A rich progress bar on stderr when it is a terminal; otherwise no callback.
+
+    It redraws only when called (at most 5 times a second), never from a thread of
+    its own: a refresh thread would compete with onnxruntime's for the cores.
+    """
     if not sys.stderr.isatty():
         yield None
         return
+    import time
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
         task = bar.add_task("starting", total=None)
+        last = [0.0]
 
         def update(label: str, done: int, total: int) -> None:
             bar.update(task, description=label, completed=done, total=total)
+            now = time.monotonic()
+            if now - last[0] > 0.2 or done >= total:
+                last[0] = now
+                bar.refresh()
 
         yield update
 
