@@ -203,13 +203,18 @@ def test_nchwc_nodes_map_to_layers_and_a_folded_add_to_its_conv():
                       ("fc",)]
 
 
-def test_an_activation_fused_after_naming_stays_with_its_conv():
+@pytest.mark.parametrize("hswish", ["one node", "opset 13"])
+def test_an_activation_fused_after_naming_stays_with_its_conv(hswish):
     # onnxruntime names an NCHWc conv after its output at the time (the batch-norm's),
     # then fuses the HardSwish that follows: the next layer must not inherit it.
+    # Before opset 14 the exporter writes HardSwish as x * HardSigmoid(x).
+    act = ([_n("c1.hswish", "HardSwish", ["c1.bn"], ["c1.hswish"])] if hswish == "one node"
+           else [_n("c1.hswish.gate", "HardSigmoid", ["c1.bn"], ["c1.hswish.gate"]),
+                 _n("c1.hswish", "Mul", ["c1.bn", "c1.hswish.gate"], ["c1.hswish"])])
     original = GraphView((
         _n("c1", "Conv", ["input", "c1.weight"], ["c1"]),
         _n("c1.bn", "BatchNormalization", ["c1", "c1.bn.scale"], ["c1.bn"]),
-        _n("c1.hswish", "HardSwish", ["c1.bn"], ["c1.hswish"]),
+        *act,
         _n("dw", "Conv", ["c1.hswish", "dw.weight"], ["dw"]),
         _n("dw.bn", "BatchNormalization", ["dw", "dw.bn.scale"], ["dw.bn"]),
         _n("dw.relu", "Relu", ["dw.bn"], ["output"]),
@@ -376,6 +381,8 @@ def _check_report(r, graph):
             assert (x.note, x.time_ms, x.type) == (NOT_EXPORTED, 0.0, "dropout"), x
         else:                                             # every other layer was found
             assert x.time_ms > 0.0 or x.fused_into in {y.name for y in r.layers}, x
+        if x.macs:                      # onnxruntime never merges two convs into one node
+            assert x.fused_into is None and x.time_ms > 0.0, x
         if x.executed_macs is not None:
             assert x.executed_macs >= x.macs
     assert all(x.type.startswith("Reorder") or x.type for x in r.non_layer)
@@ -389,6 +396,13 @@ def test_bench_v2_per_layer_and_per_type_add_up(cached_ceiling):
     assert r.profile.runs == 2 and r.profile.nodes > 0
     _check_report(r, graph)
     assert any(n.startswith("Per-layer and per-type times") for n in r.notes)
+
+
+@pytest.mark.parametrize("opset", [13, 17])
+def test_v3_layers_keep_their_own_kernels_at_every_opset(cached_ceiling, opset):
+    # h-swish is one HardSwish node from opset 14, x * HardSigmoid(x) before
+    graph = build(load_spec("mobilenet_v3_small"), 1.0, 32)
+    _check_report(bench_graph(graph, **QUICK, profile_runs=1, opset=opset), graph)
 
 
 def test_padded_channels_show_as_executed_macs(cached_ceiling):

@@ -214,10 +214,10 @@ def map_nodes(original: GraphView, optimized: GraphView, layer_names: Sequence[s
         if n.activation and len(anchors) == 1 and \
                 not any(o_nodes[i].op_type in ACTIVATION_OPS for i in cone):
             # named before its activation was fused in: the activation follows the anchor
-            nxt = [c for c in consumers.get(anchors[0], []) if c not in covered]
-            if len(nxt) == 1 and o_nodes[nxt[0]].op_type in ACTIVATION_OPS:
-                cone.add(nxt[0])
-                anchors = list(o_nodes[nxt[0]].outputs[:1])
+            act = _activation_after(anchors[0], consumers, o_nodes, covered)
+            if act:
+                cone |= set(act)
+                anchors = list(o_nodes[act[-1]].outputs[:1])
         covered |= cone
         for k, t in enumerate(n.outputs):
             corr[t] = t if t in o_tensors else anchors[min(k, len(anchors) - 1)]
@@ -232,6 +232,21 @@ def map_nodes(original: GraphView, optimized: GraphView, layer_names: Sequence[s
         result.append(tuple(sorted(found, key=order.__getitem__)))     # type: ignore[arg-type]
     _resolve_untraced(optimized, result, longest)
     return [r or () for r in result]
+
+
+def _activation_after(tensor: str, consumers: Mapping[str, list[int]],
+                      nodes: Sequence[OnnxNode], covered: set[int]) -> list[int]:
+    """The activation reading ``tensor``: one activation node, or x * HardSigmoid(x)
+    (HardSwish written out, as opset 13 exports do); [] if neither."""
+    nxt = [c for c in consumers.get(tensor, []) if c not in covered]
+    if len(nxt) == 1 and nodes[nxt[0]].op_type in ACTIVATION_OPS:
+        return nxt
+    if len(nxt) == 2:
+        gate, mul = sorted(nxt, key=lambda c: nodes[c].op_type != "HardSigmoid")
+        if nodes[gate].op_type == "HardSigmoid" and nodes[mul].op_type == "Mul" and \
+                set(nodes[mul].inputs) == {tensor, *nodes[gate].outputs[:1]}:
+            return [gate, mul]
+    return []
 
 
 def _backward(anchors: Sequence[str], stop: set[str], producer: Mapping[str, int],
