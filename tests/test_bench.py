@@ -589,3 +589,12 @@ def test_cost_and_the_cli_never_import_onnx():
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_noisy_run_says_so():
+    env = bench_core._environment(machine.cpu_info(), threads=1,
+                                  level=bench_core.runner.OptLevel.ALL, opset=17, batch=1,
+                                  runs=4, warmup=0, min_time=0.0)
+    assert bench_core.spread_notes(latency_stats([10.0, 10.1, 9.9, 10.0]), env) == ()
+    noisy = bench_core.spread_notes(latency_stats([10.0, 20.0, 10.0, 30.0]), env)
+    assert len(noisy) == 1 and "vary a lot" in noisy[0]

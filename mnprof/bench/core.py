@@ -61,6 +61,8 @@ NOTE_EXECUTED = ("Executed MACs come from the weight shapes in onnxruntime's opt
                  "NCHWc convs pad channel counts to blocks of {block} floats (assumed from the "
                  "CPU's {simd} flags), so e.g. 24 channels run as 32. An estimate of the work "
                  "given to the kernels, not a hardware count.")
+NOTE_NO_BLOCKS = ("Executed MACs come from the weight shapes in onnxruntime's optimised graph; "
+                  "no channel blocking is expected on this CPU (no AVX2 or AVX-512 flags).")
 NOTE_ROOFLINE = ("Roofline: attainable = min(peak, intensity x bandwidth); intensity = "
                  "theoretical MACs per fp32 byte of input, weights and output (the cost "
                  "report's estimate, caches ignored); efficiency = achieved / attainable.")
@@ -75,8 +77,12 @@ def spread_notes(stats: LatencyStats, env: Environment) -> tuple[str, ...]:
         return ()
     return (f"Runs vary a lot (coefficient of variation {100 * stats.cv:.0f}%, p90/p10 = "
             f"{stats.p90 / stats.p10:.2f}): other processes may be sharing the cores "
-            f"({env.platform.rsplit('; ', 1)[-1]}). The median resists this, but time on an "
-            f"idle machine for figures to compare.",)
+            f"(load average {_load(env)} at the start). The median resists this, but time "
+            f"on an idle machine for figures to compare.",)
+
+
+def _load(env: Environment) -> str:
+    return "unknown" if env.load_average is None else f"{env.load_average:.2f}"
 
 
 def _int_at_least(name: str, value: Any, low: int) -> int:
@@ -107,18 +113,17 @@ def _environment(cpu: CpuInfo, *, threads: int, level: OptLevel, opset: int | No
     import onnxruntime as ort
 
     try:
-        load = f"{os.getloadavg()[0]:.2f}"
+        load: float | None = os.getloadavg()[0]
     except (AttributeError, OSError):
-        load = "n/a"
+        load = None
     return Environment(
         cpu_model=cpu.model, logical_cpus=cpu.logical_cpus, physical_cores=cpu.physical_cores,
         cores_used=min(threads, cpu.usable_cpus), onnxruntime_version=ort.__version__,
         threads=threads, inter_op_threads=1, execution_mode="sequential",
         opt_level=level.value, opset=opset, batch=batch, runs=runs, warmup=warmup,
         min_time_s=float(min_time), simd=cpu.simd, nchwc_block=cpu.nchwc_block,
-        spinning=SPINNING, python=platform.python_version(),
-        platform=f"{platform.system()} {platform.machine()}; numpy {numpy.__version__}; "
-                 f"load average at start {load}")
+        spinning=SPINNING, python=platform.python_version(), numpy=numpy.__version__,
+        platform=f"{platform.system()} {platform.machine()}", load_average=load)
 
 
 def _time(model: bytes | str, *, threads: int, level: OptLevel, batch: int, warmup: int,
@@ -230,8 +235,9 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
                              profiled_median_ms=latency_stats(prof.wall_ms).median,
                              unprofiled_median_ms=stats.median,
                              kernel_sum_ms=att.kernel_sum_ms, nodes=len(optimized.nodes))
-    notes = (*noise, _normalisation_note(summary),
-             NOTE_EXECUTED.format(block=cpu.nchwc_block, simd=cpu.simd), NOTE_ROOFLINE)
+    executed = NOTE_EXECUTED.format(block=cpu.nchwc_block, simd=cpu.simd) \
+        if cpu.nchwc_block > 1 else NOTE_NO_BLOCKS
+    notes = (*noise, _normalisation_note(summary), executed, NOTE_ROOFLINE)
     if any(r.fused_into for r in att.layers):
         notes += ("A layer marked 'fused into X' runs inside X's onnxruntime node; its time "
                   "is in X's row.",)

@@ -198,7 +198,10 @@ def environment_table(r: BenchReport) -> Table:
             ("runs (timed / warm-up / min time)",
              f"{e.runs} / {e.warmup} / {e.min_time_s:g} s"),
             ("SIMD (NCHWc block, assumed)", f"{e.simd} ({e.nchwc_block} floats)"),
-            ("thread spinning", e.spinning), ("python / platform", f"{e.python}; {e.platform}"))
+            ("thread spinning", e.spinning),
+            ("python / numpy / platform", f"{e.python} / {e.numpy} / {e.platform}"),
+            ("load average at start", "unknown" if e.load_average is None
+             else f"{e.load_average:.2f} (1 min)"))
     return Table("Environment", cols, rows)
 
 

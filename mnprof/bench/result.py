@@ -79,7 +79,9 @@ class Environment:
     spinning: str
     provider: str = "CPUExecutionProvider"
     python: str = ""
+    numpy: str = ""
     platform: str = ""
+    load_average: float | None = None     # 1-minute load average when the bench started
 
 
 @dataclass(frozen=True)
