@@ -596,5 +596,7 @@ def test_a_noisy_run_says_so():
                                   level=bench_core.runner.OptLevel.ALL, opset=17, batch=1,
                                   runs=4, warmup=0, min_time=0.0)
     assert bench_core.spread_notes(latency_stats([10.0, 10.1, 9.9, 10.0]), env) == ()
+    # one slow run in twenty moves the cv (0.67 here), not p10 or p90: no warning
+    assert bench_core.spread_notes(latency_stats([10.0] * 19 + [40.0]), env) == ()
     noisy = bench_core.spread_notes(latency_stats([10.0, 20.0, 10.0, 30.0]), env)
     assert len(noisy) == 1 and "vary a lot" in noisy[0]

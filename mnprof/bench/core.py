@@ -68,15 +68,16 @@ NOTE_ROOFLINE = ("Roofline: attainable = min(peak, intensity x bandwidth); inten
                  "report's estimate, caches ignored); efficiency = achieved / attainable.")
 
 
-NOISY_CV = 0.10
+NOISY_SPREAD = 0.15         # (p90 - p10) / median; robust to a few outliers, unlike the cv
 
 
 def spread_notes(stats: LatencyStats, env: Environment) -> tuple[str, ...]:
     """A warning when the runs vary a lot (a busy machine, frequency changes)."""
-    if stats.runs < 2 or stats.cv <= NOISY_CV:
+    if stats.runs < 2 or (stats.p90 - stats.p10) <= NOISY_SPREAD * stats.median:
         return ()
-    return (f"Runs vary a lot (coefficient of variation {100 * stats.cv:.0f}%, p90/p10 = "
-            f"{stats.p90 / stats.p10:.2f}): other processes may be sharing the cores "
+    return (f"Runs vary a lot ((p90 - p10) / median = "
+            f"{100 * (stats.p90 - stats.p10) / stats.median:.0f}%, coefficient of variation "
+            f"{100 * stats.cv:.0f}%): other processes may be sharing the cores "
             f"(load average {_load(env)} at the start). The median resists this, but time "
             f"on an idle machine for figures to compare.",)
 

@@ -218,8 +218,10 @@ def bench_tables(r: BenchReport, *, layers: bool = False) -> list[Table]:
 
 
 def notes_text(r: BenchReport, *, markdown: bool = False) -> str:
+    if not r.notes:
+        return ""
     bullet = "- " if markdown else "* "
-    return "\n".join(bullet + n for n in r.notes) + "\n" if r.notes else ""
+    return ("\n" if markdown else "") + "\n".join(bullet + n for n in r.notes) + "\n"
 
 
 # ---------------------------------------------------------------------------
