@@ -213,7 +213,7 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
         prof = runner.profile_runs(model, threads=threads, level=level, feed=feed, warmup=warmup,
                             runs=profile_runs, progress=progress)
     except KeyboardInterrupt:
-        raise BenchInterrupted(bare) from None
+        raise BenchInterrupted(replace(bare, interrupted=True)) from None  # while profiling
 
     timings, _ = parse_profile(prof.events, skip_runs=warmup)
     if not any(t.median_us > 0 for t in timings):
