@@ -12,8 +12,10 @@ test:
 lint:
 	$(PYTHON) -m ruff check mnprof tests benchmarks
 
+# Figures, not pass/fail: start-up and sweep speed, then the bench harness (run it idle).
 bench:
 	$(PYTHON) benchmarks/startup.py
+	$(PYTHON) benchmarks/bench_harness.py
 
 # Regenerate the shipped JSON Schema from the layer-kind registry.
 schema:

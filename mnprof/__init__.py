@@ -7,6 +7,8 @@ The library API (the CLI only wraps it):
 - ``analyze(graph)``: exact per-layer, per-type and total cost;
 - ``cost(spec, alpha, resolution)``: the three above in one call;
 - ``sweep(spec, alphas, resolutions)``: totals over a grid;
+- ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
+- ``bench(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
 - ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``.
 
 onnx and onnxruntime are imported only by the export and bench paths.
@@ -16,6 +18,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import analyze, build, check_budget, cost, load_spec, sweep  # noqa: E402
+from .api import (  # noqa: E402
+    analyze,
+    bench,
+    build,
+    check_budget,
+    cost,
+    export_onnx,
+    load_spec,
+    sweep,
+)
 
-__all__ = ["__version__", "analyze", "build", "check_budget", "cost", "load_spec", "sweep"]
+__all__ = ["__version__", "analyze", "bench", "build", "check_budget", "cost", "export_onnx",
+           "load_spec", "sweep"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cost import CostReport, analyze, layer_cost, peak_activation_bytes, summarize
 from .graph import Graph, build
@@ -12,8 +12,10 @@ from .report import SpecSummary, SweepRow
 from .spec import Spec, builtin_names, load_spec
 
 if TYPE_CHECKING:
+    from .bench.result import BenchReport
     from .budget import Budget
     from .check import CheckReport, Progress
+    from .export import ExportSummary
 
 
 def _as_spec(spec: Spec | str | Path | None) -> Spec:
@@ -50,6 +52,28 @@ def builtin_summaries() -> list[SpecSummary]:
     return out
 
 
+def export_onnx(spec: Spec | str | Path | None, output: str | Path, *, alpha: float = 1.0,
+                resolution: int | None = None, **options: Any) -> ExportSummary:
+    """Write the ONNX model of ``spec`` to ``output`` (options: opset, seed, fold_bn, batch).
+
+    See ``mnprof.export`` (onnx is imported only here).
+    """
+    from .export import export_onnx as run
+    return run(_as_spec(spec), output, alpha=alpha, resolution=resolution, **options)
+
+
+def bench(spec: Spec | str | Path | None = None, alpha: float = 1.0,
+          resolution: int | None = None, **options: Any) -> BenchReport:
+    """Time ``spec`` with onnxruntime on this CPU, end to end and per layer.
+
+    Options are those of ``mnprof.bench.bench_graph`` (threads, runs, warmup,
+    min_time, opt_level, batch, ...); onnxruntime is imported only here.
+    """
+    from .bench import bench_graph
+    s = _as_spec(spec)
+    return bench_graph(build(s, alpha, resolution), spec=s.file, **options)
+
+
 def check_budget(budget: Budget | str | Path | None = None, *,
                  progress: Progress | None = None) -> CheckReport:
     """Check a budget (a ``Budget`` or a budget file's path; default ./mnprof-budget.yaml).
@@ -60,5 +84,5 @@ def check_budget(budget: Budget | str | Path | None = None, *,
     return run(budget, progress=progress)
 
 
-__all__ = ["analyze", "build", "builtin_summaries", "check_budget", "cost", "load_spec",
-           "sweep"]
+__all__ = ["analyze", "bench", "build", "builtin_summaries", "check_budget", "cost",
+           "export_onnx", "load_spec", "sweep"]
