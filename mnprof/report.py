@@ -110,7 +110,8 @@ def type_table(r: CostReport) -> Table:
 
 def totals_table(r: CostReport) -> Table:
     t = r.totals
-    cols = (Column("total", numeric=False, key="metric"), Column("value", key="exact"),
+    cols = (Column("total", numeric=False, key="metric"),
+            Column("value", "{:,}".format, "exact"),
             Column("readable", numeric=True, key="readable"))
     rows = (
         ("MACs", t.macs, human(t.macs)),

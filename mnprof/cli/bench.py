@@ -16,7 +16,7 @@ import click
 
 from ..bench.core import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP
 from ..bench.runner import OptLevel
-from ..render import Format, to_json, to_markdown, to_rich_text, write_output
+from ..render import Format, to_json, to_markdown, to_text, write_output
 from . import EXIT_INTERRUPTED, fail, main
 from .options import alpha_option, format_option, output_option, res_option, use_color
 
@@ -136,7 +136,7 @@ def render(report: Any, fmt: str, per_layer: bool, output: str | None) -> str:
     tables = bench_tables(report, layers=per_layer)
     if fmt == Format.MARKDOWN.value:
         return to_markdown(bench_header(report), tables) + notes_text(report, markdown=True)
-    return (to_rich_text(bench_header(report), tables, color=use_color(output))
+    return (to_text(bench_header(report), tables, color=use_color(output))
             + notes_text(report))
 
 

@@ -34,7 +34,7 @@ from ..check_report import (
     verdict,
 )
 from ..errors import MnprofError
-from ..render import Format, to_json, to_markdown, to_rich_text, write_output
+from ..render import Format, to_json, to_markdown, to_text, write_output
 from ..spec import DEFAULT_SPEC, builtin_names, resolve_spec_path
 from ..yamlsrc import load_file
 from . import main
@@ -237,7 +237,7 @@ def _render(report: CheckReport, fmt: str, *, color: bool) -> str:
         return to_markdown(markdown_header(report), markdown_tables(report))
     if fmt == Format.JUNIT.value:
         return to_junit(report)
-    text = to_rich_text(check_header(report), check_tables(report), color=color)
+    text = to_text(check_header(report), check_tables(report), color=color)
     return text + verdict(report) + "\n"
 
 

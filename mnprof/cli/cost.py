@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import api
-from ..render import Format, to_csv, to_json, to_markdown, to_rich_text, write_output
+from ..render import Format, to_csv, to_json, to_markdown, to_text, write_output
 from ..report import cost_header, cost_tables, cost_to_dict, layer_table, sweep_table, sweep_to_dict
 from ..spec import resolve_spec_path
 from . import main
@@ -56,7 +56,7 @@ def cost(spec: str | None, alpha: float, resolution: int | None, fmt: str, layer
     elif fmt == Format.MARKDOWN.value:
         text = to_markdown(cost_header(report, spec_obj.file), cost_tables(report, layers=layers))
     else:
-        text = to_rich_text(cost_header(report, spec_obj.file),
+        text = to_text(cost_header(report, spec_obj.file),
                             cost_tables(report, layers=layers), color=use_color(output))
     write_output(text, output, protect=_protect(spec))
 
@@ -92,7 +92,7 @@ def sweep(spec: str | None, alphas: list[float], resolutions: list[int], fmt: st
     elif fmt == Format.MARKDOWN.value:
         text = to_markdown("", [table])
     else:
-        text = to_rich_text("", [table], color=use_color(output))
+        text = to_text("", [table], color=use_color(output))
     write_output(text, output, protect=_protect(spec))
 
 
@@ -107,7 +107,7 @@ def specs(fmt: str) -> None:
     elif fmt == Format.MARKDOWN.value:
         text = to_markdown("", [specs_table(rows)])
     else:
-        text = to_rich_text("", [specs_table(rows)], color=use_color(None))
+        text = to_text("", [specs_table(rows)], color=use_color(None))
     write_output(text, None)
 
 
