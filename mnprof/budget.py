@@ -34,6 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .bench.core import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP  # as `mnprof bench`
 from .errors import SpecError
 from .spec import NAME_RE, Where, _did_you_mean, builtin_names
 from .yamlsrc import LMap, LSeq, line_of, load_file
@@ -77,9 +78,6 @@ METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
 # What a latency limit measures with unless it says otherwise.
 DEFAULT_THREADS = 1
-DEFAULT_RUNS = 50
-DEFAULT_WARMUP = 10
-DEFAULT_MIN_TIME = 2.0            # seconds (as `mnprof bench`)
 DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")

@@ -18,7 +18,14 @@ from ..bench.core import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP
 from ..bench.runner import OptLevel
 from ..render import Format, to_json, to_markdown, to_text, write_output
 from . import EXIT_INTERRUPTED, fail, main
-from .options import alpha_option, format_option, output_option, res_option, use_color
+from .options import (
+    alpha_option,
+    format_option,
+    output_option,
+    res_option,
+    timing_options,
+    use_color,
+)
 
 OPT_LEVELS = tuple(o.value for o in OptLevel)
 SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a quick look
@@ -62,14 +69,10 @@ def _is_onnx(target: str | None) -> bool:
 @click.argument("target", required=False, metavar="[SPEC|MODEL.onnx]")
 @alpha_option
 @res_option
-@click.option("--threads", "-t", type=click.IntRange(min=1), default=None,
-              help="onnxruntime intra-op threads (default: this machine's physical cores).")
-@click.option("--runs", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
-              help="Time at least this many runs ...")
-@click.option("--min-time", type=click.FloatRange(min=0), default=DEFAULT_MIN_TIME,
-              show_default=True, help="... and for at least this many seconds.")
-@click.option("--warmup", type=click.IntRange(min=0), default=DEFAULT_WARMUP,
-              show_default=True, help="Untimed runs first.")
+@timing_options(threads_default=None, runs=DEFAULT_RUNS, warmup=DEFAULT_WARMUP,
+                min_time=DEFAULT_MIN_TIME,
+                threads_help="onnxruntime intra-op threads (default: this machine's physical "
+                             "cores).")
 @click.option("--per-layer", is_flag=True,
               help="Also print the per-layer table (JSON always has the layers).")
 @click.option("--opt-level", type=click.Choice(OPT_LEVELS), default="all", show_default=True,

@@ -13,6 +13,7 @@ from ..budget import (
     DEFAULT_BUDGET,
     DEFAULT_MIN_TIME,
     DEFAULT_RUNS,
+    DEFAULT_THREADS,
     DEFAULT_WARMUP,
     METRICS,
     Budget,
@@ -38,7 +39,15 @@ from ..render import Format, to_json, to_markdown, to_text, write_output
 from ..spec import DEFAULT_SPEC, builtin_names, resolve_spec_path
 from ..yamlsrc import load_file
 from . import main
-from .options import _Typed, alpha_option, format_option, output_option, res_option, use_color
+from .options import (
+    _Typed,
+    alpha_option,
+    format_option,
+    output_option,
+    res_option,
+    timing_options,
+    use_color,
+)
 
 EXIT_PASS, EXIT_EXCEEDED = 0, 1
 _FORMATS = (Format.TABLE, Format.JSON, Format.MARKDOWN, Format.JUNIT)
@@ -118,16 +127,11 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
               help="A saved `mnprof cost/bench --format json` report (repeatable).")
 @alpha_option
 @res_option
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Threads for latency limits.")
 @click.option("--tolerance", type=PERCENT, default="5%", show_default=True,
               help="Latency measured up to this much over the limit still passes.")
-@click.option("--runs", type=click.IntRange(min=1), default=DEFAULT_RUNS, show_default=True,
-              help="Latency limits: time at least this many runs ...")
-@click.option("--min-time", type=click.FloatRange(min=0), default=DEFAULT_MIN_TIME,
-              show_default=True, help="... and for at least this many seconds.")
-@click.option("--warmup", type=click.IntRange(min=0), default=DEFAULT_WARMUP,
-              show_default=True, help="Latency limits: untimed runs first.")
+@timing_options(threads_default=DEFAULT_THREADS, runs=DEFAULT_RUNS, warmup=DEFAULT_WARMUP,
+                min_time=DEFAULT_MIN_TIME, threads_help="Threads for latency limits.",
+                scope="Latency limits: ")
 @format_option(*_FORMATS)
 @output_option
 @click.option("--report", "reports", type=REPORT, multiple=True,

@@ -78,3 +78,33 @@ def format_option(*choices: Format) -> Callable[[Any], Any]:
 def use_color(output: str | None) -> bool:
     import os
     return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def timing_options(*, threads_default: int | None, threads_help: str, runs: int, warmup: int,
+                   min_time: float, scope: str = "") -> Callable[[Any], Any]:
+    """--threads, --runs, --min-time and --warmup, as `bench` and `check` both take them.
+
+    The defaults are passed in (from ``mnprof.bench.core``) so that this module, which
+    the ``cost`` path imports, stays free of the bench.
+    """
+    options = [
+        click.option("--threads", "-t", type=click.IntRange(min=1), default=threads_default,
+                     show_default=threads_default is not None, help=threads_help),
+        click.option("--runs", type=click.IntRange(min=1), default=runs, show_default=True,
+                     help=_scoped(scope, "Time at least this many runs ...")),
+        click.option("--min-time", type=click.FloatRange(min=0), default=min_time,
+                     show_default=True, help="... and for at least this many seconds."),
+        click.option("--warmup", type=click.IntRange(min=0), default=warmup,
+                     show_default=True, help=_scoped(scope, "Untimed runs first.")),
+    ]
+
+    def decorate(f: Any) -> Any:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def _scoped(scope: str, text: str) -> str:
+    return f"{scope}{text[0].lower()}{text[1:]}" if scope else text
