@@ -61,12 +61,9 @@ def test_hand_figures_match_the_paper():
 
 
 @pytest.fixture
-def budget(tmp_path: Path):
-    def _write(text: str, name: str = "budget.yaml") -> str:
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(text))
-        return str(path)
-    return _write
+def budget(write_spec):
+    """Write a budget file (dedented YAML); return its path."""
+    return lambda text, name="budget.yaml": write_spec(text, name)
 
 
 def model_yaml(limits: str, *, extra: str = "") -> str:
