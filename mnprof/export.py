@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import __version__
-from .cost import analyze
+from .cost import Totals, analyze
 from .errors import MnprofError
 from .graph import INPUT, Graph, Node, build
 from .kinds import KINDS
@@ -179,6 +179,14 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
     check_opset(opset)
     check_batch(batch)
     check_seed(seed)
+    totals = analyze(graph).totals
+    # Weights (and batch-norm buffers) at fp32 must fit one protobuf message: say so
+    # before generating gigabytes of them.
+    weight_bytes = 4 * (totals.params_framework + totals.bn_params)
+    if weight_bytes > _MAX_PROTO_BYTES:
+        raise MnprofError(f"{graph.model} at alpha {graph.alpha:g} has {totals.params_framework:,}"
+                          f" parameters ({weight_bytes / 2**30:.1f} GiB at fp32): more than one "
+                          "ONNX file can hold (2 GiB)")
     b = OnnxBuilder(generate_weights(graph, seed), opset=opset, fold_bn=bool(fold_bn))
     tensor_of: dict[str, str] = {INPUT: INPUT}
     for node in graph.nodes:
@@ -219,7 +227,7 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
                               producer_name="mnprof", producer_version=__version__)
     model.doc_string = (f"{graph.model} at alpha {graph.alpha:g}, resolution "
                         f"{graph.resolution}: synthetic weights (seed {seed}), not trained")
-    helper.set_model_props(model, _metadata(graph, opset=opset, seed=seed,
+    helper.set_model_props(model, _metadata(graph, totals, opset=opset, seed=seed,
                                             fold_bn=bool(fold_bn), batch=batch))
     onnx.checker.check_model(model, full_check=True)
     return Exported(model, MappingProxyType(layer_outputs))
@@ -243,9 +251,8 @@ def _rename(b: OnnxBuilder, old: str, new: str) -> None:
                 node.output[i] = new
 
 
-def _metadata(graph: Graph, *, opset: int, seed: int, fold_bn: bool,
+def _metadata(graph: Graph, totals: Totals, *, opset: int, seed: int, fold_bn: bool,
               batch: int | None) -> dict[str, str]:
-    totals = analyze(graph).totals
     return {
         "mnprof_version": __version__,
         "spec": graph.model,

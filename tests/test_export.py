@@ -451,6 +451,15 @@ def test_save_model_errors(tmp_path):
         save_model(model, tmp_path / "no" / "m.onnx")
 
 
+def test_a_model_over_2gib_is_refused_before_its_weights_exist(write_spec):
+    # 1 input channel at resolution 1, fc to 600,000,000 outputs: 6e8 weights + 6e8
+    # biases = 4.8 GB at fp32, over protobuf's 2 GiB; refused without allocating them.
+    spec = load_spec(write_spec("input: {resolution: 1, channels: 1}\n"
+                                "layers:\n  - {kind: fc, out: 600000000}\n"))
+    with pytest.raises(MnprofError, match=r"1,200,000,000 parameters .* more than one ONNX"):
+        export_model(build(spec))
+
+
 def test_cli_writes_a_loadable_model(run, tmp_path):
     out = tmp_path / "v1.onnx"
     result = run("export", "--alpha", "0.25", "--res", "96", "-o", str(out), "--seed", "3")
