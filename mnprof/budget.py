@@ -36,7 +36,7 @@ from typing import Any
 
 from .bench.core import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP  # as `mnprof bench`
 from .errors import SpecError
-from .spec import NAME_RE, Where, _did_you_mean, builtin_names
+from .spec import NAME_RE, Where, builtin_names, did_you_mean
 from .yamlsrc import LMap, LSeq, line_of, load_file
 
 DEFAULT_BUDGET = "mnprof-budget.yaml"
@@ -329,7 +329,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
     """The limits one ``metric: value`` entry sets (a scalar is ``{max: value}``)."""
     field = f"{where.path}.{metric}" if where.path else metric
     if metric not in METRICS:
-        raise SpecError(f"unknown metric {metric!r}{_did_you_mean(metric, METRICS)}; metrics: "
+        raise SpecError(f"unknown metric {metric!r}{did_you_mean(metric, METRICS)}; metrics: "
                         f"{', '.join(METRICS)}", file=where.file, line=line, field=field)
     m = METRICS[metric]
     shorthand = not isinstance(value, LMap)
@@ -343,7 +343,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
     for key in value:
         if key not in allowed:
             why = " (tolerance and bench settings are for latency limits; counts are exact)" \
-                if key in LATENCY_FIELDS else _did_you_mean(key, allowed)
+                if key in LATENCY_FIELDS else did_you_mean(key, allowed)
             raise SpecError(f"unknown field{why}; fields: {', '.join(allowed)}", file=where.file,
                             line=line_of(value, key, line), field=f"{field}.{key}")
     if not any(r in value for r in RULES):
@@ -399,7 +399,7 @@ def _relative(ref: str, base_dir: Path, *, spec: bool = False) -> str:
 def _no_unknown(data: LMap, allowed: tuple[str, ...], where: Where, what: str) -> None:
     for key in data:
         if key not in allowed:
-            raise where.error(f"unknown field in {what}{_did_you_mean(key, allowed)}; fields: "
+            raise where.error(f"unknown field in {what}{did_you_mean(key, allowed)}; fields: "
                               f"{', '.join(allowed)}", key, line_of(data, key))
 
 

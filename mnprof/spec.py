@@ -276,7 +276,7 @@ def _parse_entry(raw: Any, where: Where) -> Entry:
     lines = dict(raw.lines)
     if kind is not None:
         if not isinstance(kind, str) or kind not in KINDS:
-            hint = _did_you_mean(str(kind), KINDS)
+            hint = did_you_mean(str(kind), KINDS)
             raise where.error(f"unknown kind {kind!r}{hint}; kinds: {', '.join(KINDS)}",
                               "kind", lines.get("kind"))
         allowed = [f.name for f in KINDS[kind].fields]
@@ -318,7 +318,7 @@ def _parse_entry(raw: Any, where: Where) -> Entry:
     if allowed is not None:
         for key in values:
             if key not in allowed:
-                hint = _did_you_mean(key, allowed) or _split_expression_hint(key)
+                hint = did_you_mean(key, allowed) or _split_expression_hint(key)
                 raise where.error(f"unknown field for kind {kind}{hint}; fields: "
                                   f"{', '.join([*allowed, *COMMON_FIELDS])}", key, lines.get(key))
         for fld in KINDS[kind].fields:
@@ -362,12 +362,12 @@ def _check_references(spec: Spec) -> None:
                 continue
             block = spec.blocks.get(entry.block)
             if block is None:
-                hint = _did_you_mean(entry.block, spec.blocks)
+                hint = did_you_mean(entry.block, spec.blocks)
                 raise entry.field_error("block", f"undefined block {entry.block!r}{hint}; "
                                                  f"defined: {', '.join(spec.blocks) or 'none'}")
             for key in entry.values:
                 if key not in block.params:
-                    hint = _did_you_mean(key, block.params)
+                    hint = did_you_mean(key, block.params)
                     raise entry.field_error(key, f"block {block.name} has no parameter "
                                                  f"{key!r}{hint}; parameters: "
                                                  f"{', '.join(block.params) or 'none'}")
@@ -405,7 +405,7 @@ def _check_references(spec: Spec) -> None:
 def _no_unknown(data: LMap, allowed: tuple[str, ...], where: Where, what: str) -> None:
     for key in data:
         if key not in allowed:
-            hint = _did_you_mean(key, allowed)
+            hint = did_you_mean(key, allowed)
             raise where.error(f"unknown field in {what}{hint}; fields: {', '.join(allowed)}",
                               key, line_of(data, key))
 
@@ -435,7 +435,7 @@ def _split_expression_hint(key: str) -> str:
     return ""
 
 
-def _did_you_mean(word: str, options: Any) -> str:
+def did_you_mean(word: str, options: Any) -> str:
     import difflib  # only on the error path
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
