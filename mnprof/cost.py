@@ -99,15 +99,16 @@ def layer_cost(node: Node) -> LayerCost:
     weights = by_role[Role.WEIGHT]
     # As deployed, batch-norm folds into a per-channel bias: count it once as a bias.
     deployed_bias = max(by_role[Role.BIAS], by_role[Role.BN_SHIFT])
-    moved = sum(numel(s) for s in node.input_shapes) + weights + deployed_bias \
-        + numel(node.output_shape)
+    written = 0 if kind.aliases_input else numel(node.output_shape)
+    moved = 0 if kind.aliases_input else (
+        sum(numel(s) for s in node.input_shapes) + weights + deployed_bias + written)
     return LayerCost(
         name=node.name, kind=node.kind, type=node.type, inputs=node.inputs,
         input_shape=node.input_shapes[0], output_shape=node.output_shape,
         macs=kind.macs(attrs, node.input_shapes, node.output_shape),
         params=weights, bias_params=by_role[Role.BIAS],
         bn_params=by_role[Role.BN_SCALE] + by_role[Role.BN_SHIFT],
-        activations=numel(node.output_shape),
+        activations=written,
         bytes=moved * BYTES_PER_ELEMENT,
         elementwise_ops=kind.elementwise_ops(attrs, node.input_shapes, node.output_shape),
     )
@@ -127,18 +128,23 @@ def peak_activation_bytes(graph: Graph) -> int:
 
     A tensor lives from the step that makes it to the last step that reads it;
     the graph's input and output count too. Layers fused in the spec (conv with
-    batch-norm and activation) make one tensor.
+    batch-norm and activation) make one tensor; a view (flatten, dropout) makes
+    none, and keeps the tensor it views alive as long as the view is read.
     """
     last_use: dict[str, int] = {}
     for step, node in enumerate(graph.nodes):
         for src in node.inputs:
             last_use[src] = step
     last_use[graph.output] = len(graph.nodes)
+    for node in reversed(graph.nodes):           # a view's readers read its source
+        if node.spec_kind.aliases_input and node.name in last_use:
+            src = node.inputs[0]
+            last_use[src] = max(last_use[src], last_use[node.name])
     sizes = {INPUT: numel(graph.input_shape)}
     live = {INPUT}
     peak = 0
     for step, node in enumerate(graph.nodes):
-        sizes[node.name] = numel(node.output_shape)
+        sizes[node.name] = 0 if node.spec_kind.aliases_input else numel(node.output_shape)
         live.add(node.name)
         peak = max(peak, sum(sizes[t] for t in live))
         live = {t for t in live if last_use.get(t, -1) > step}

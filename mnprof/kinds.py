@@ -26,6 +26,7 @@ Counting convention (written once, here and in the README):
   activation function, residual add, channel multiply and softmax; pooling counts
   one per element of each window. Bias and batch-norm count nothing here: at
   inference batch-norm folds into the preceding conv's weights and bias.
+- Views (flatten; dropout, an identity at inference) write and move nothing.
 """
 
 from __future__ import annotations
@@ -164,6 +165,9 @@ class Kind:
     inputs: ClassVar[tuple[int, int | None]] = (1, 1)   # min, max (None: any)
     # The field holding an output channel count that the width multiplier scales.
     channel_field: ClassVar[str | None] = None
+    # The output is the input seen another way (a view): nothing is computed, written
+    # or moved at inference, so it costs no bytes and holds no memory of its own.
+    aliases_input: ClassVar[bool] = False
 
     def complete(self, a: dict[str, Any]) -> None:
         """Fill in attributes implied by others (e.g. a pool's stride defaults to its kernel)."""
@@ -481,6 +485,7 @@ class GlobalAvgPool(Kind):
 class Flatten(Kind):
     name = "flatten"
     doc = "(C, H, W) -> (C*H*W,)"
+    aliases_input = True
 
     def output_shape(self, a: dict[str, Any], ins: Sequence[Shape]) -> Shape:
         return (numel(ins[0]),)
@@ -505,6 +510,7 @@ class Softmax(Kind):
 class Dropout(Kind):
     name = "dropout"
     doc = "dropout: an identity at inference; costs nothing and is not exported"
+    aliases_input = True
     fields = (Field("p", "float", 0.2, minimum=0, maximum=1, doc="drop probability"),)
 
     def emit(self, b: Builder, node: Node, xs: list[str]) -> str:

@@ -207,3 +207,22 @@ def test_expressions():
                 "$('a' * 10)", "$(open('x'))", "$", "$(lambda: 1)", "$(nope)"):
         with pytest.raises(ExprError):
             evaluate(bad, env)
+
+
+def test_views_move_nothing_and_hold_no_memory(write_spec):
+    path = write_spec("""
+        input: {resolution: 4, channels: 2}
+        classes: 3
+        layers:
+          - {name: a, kind: pwconv, out: 8}
+          - {name: f, kind: flatten}
+          - {name: d, kind: dropout}
+          - {name: fc, kind: fc}
+    """)
+    r = analyze(build(load_spec(path)))
+    f, d = r.layers[1], r.layers[2]
+    assert (f.bytes, f.activations, d.bytes, d.activations) == (0, 0, 0, 0)
+    # The fc reads a's 8x4x4 memory through the views: live at the fc are a (128) and
+    # the fc's 3 outputs; at a, the input (32) and a (128).
+    assert r.peak_activation_bytes == 4 * max(32 + 128, 128 + 3)
+    assert r.layers[3].bytes == 4 * (128 + 128 * 3 + 3 + 3)
