@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cost import CostReport, analyze, layer_cost, peak_activation_bytes, summarize
-from .graph import Graph, build
+from .cost import CostReport, analyze
+from .graph import build
 from .report import SpecSummary, SweepRow
 from .spec import Spec, builtin_names, load_spec
 
@@ -36,9 +36,8 @@ def sweep(spec: Spec | str | Path | None, alphas: Iterable[float],
     res_list = list(resolutions)
     for a in alphas:
         for res in res_list:
-            g: Graph = build(s, a, res)
-            totals, _ = summarize(layer_cost(n) for n in g.nodes)
-            rows.append(SweepRow(g.alpha, g.resolution, totals, peak_activation_bytes(g)))
+            r = analyze(build(s, a, res))
+            rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
     return rows
 
 

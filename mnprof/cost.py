@@ -65,6 +65,11 @@ class Totals:
     def params_framework(self) -> int:
         return self.params + self.bias_params + self.bn_params
 
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: MACs per byte moved."""
+        return self.macs / self.bytes if self.bytes else 0.0
+
     def __add__(self, c: LayerCost | Totals) -> Totals:
         return Totals(self.macs + c.macs, self.params + c.params,
                       self.bias_params + c.bias_params, self.bn_params + c.bn_params,

@@ -25,13 +25,6 @@ class SpecError(MnprofError):
         self.field = field
         super().__init__(self.__str__())
 
-    def located(self, *, file: str | None = None, line: int | None = None,
-                field: str | None = None) -> SpecError:
-        """The same error with any missing location filled in."""
-        return SpecError(self.message, file=self.file or file,
-                         line=self.line if self.line is not None else line,
-                         field=self.field or field)
-
     def __str__(self) -> str:
         where = self.file or "<spec>"
         if self.line is not None:

@@ -304,7 +304,8 @@ def export_onnx(spec: Any, output: str | Path, *, alpha: float = 1.0,
     check_seed(seed)
     graph = build(spec_obj, alpha, resolution)
     model = export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch)
-    size = save_model(model, output, protect=protect)
+    size = save_model(model, output, protect=[*protect, *([spec_obj.path] if spec_obj.path
+                                                          else [])])
     return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
                          resolution=graph.resolution, opset=opset,
                          nodes=len(model.graph.node),

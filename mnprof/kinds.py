@@ -190,9 +190,6 @@ class Kind:
     def emit(self, b: Builder, node: Node, xs: list[str]) -> str:
         raise NotImplementedError(f"{self.name} has no ONNX emission")
 
-    def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
-
 
 _ACT_FIELD = Field("act", "enum", "none", tuple(a.value for a in Activation),
                    "activation after the layer (and after its batch-norm)")
@@ -582,7 +579,4 @@ class Mul(Kind):
 def _fmt(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 
-
-def describe_kinds() -> list[tuple[str, str]]:
-    return [(k.name, k.doc) for k in KINDS.values()]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -131,7 +132,6 @@ def _line(table: Table, cells: Sequence[str], widths: Sequence[int]) -> str:
 def write_output(text: str, output: str | None, *, protect: Sequence[str | Path] = ()) -> None:
     """Print to stdout, or write ``output`` atomically (never over a file in ``protect``)."""
     if output is None or output == "-":
-        import sys
         sys.stdout.write(text)
         sys.stdout.flush()
         return

@@ -86,7 +86,7 @@ def layer_table(r: CostReport) -> Table:
                  for i, c in enumerate(r.layers, 1))
     t = r.totals
     footer = (None, "total", None, None, None, t.macs, t.params, t.params_framework,
-              t.activations, t.bytes, t.macs / t.bytes if t.bytes else 0.0)
+              t.activations, t.bytes, t.intensity)
     return Table("Per layer", cols, rows, footer)
 
 
@@ -99,10 +99,10 @@ def type_table(r: CostReport) -> Table:
             Column("MAC/B", _intensity, "intensity"))
     rows = tuple((k, v.layers, v.macs, r.pct(v.macs, t.macs), v.params,
                   r.pct(v.params, t.params), v.params_framework,
-                  v.macs / v.bytes if v.bytes else 0.0) for k, v in r.by_type.items())
+                  v.intensity) for k, v in r.by_type.items())
     footer = ("total", t.layers, t.macs, 100.0 if t.macs else 0.0, t.params,
               100.0 if t.params else 0.0, t.params_framework,
-              t.macs / t.bytes if t.bytes else 0.0)
+              t.intensity)
     return Table("Per layer type", cols, rows, footer,
                  note="MACs: conv and fc multiply-accumulates (1 MAC = 2 FLOPs); params: "
                       "conv and fc weights; fw params add biases and batch-norm scale/shift")

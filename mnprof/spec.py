@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ class Spec:
     blocks: Mapping[str, BlockDef]
     layers: tuple[Entry, ...]
     description: str = ""
-    source: str = field(default="", compare=False)   # "builtin" or the path given
+    path: str = field(default="", compare=False)     # the file read ("" if not from a file)
 
 
 # ---------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def load_spec(spec: str | Path | None = None) -> Spec:
     """Read and validate a spec: a path to a YAML file, or a built-in spec's name."""
     path, shown = resolve_spec_path(spec)
     data = load_file(path)
-    return parse_spec(data, file=shown, default_name=path.stem)
+    return replace(parse_spec(data, file=shown, default_name=path.stem), path=str(path))
 
 
 def parse_spec(data: Any, *, file: str, default_name: str = "model") -> Spec:

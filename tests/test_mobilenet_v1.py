@@ -65,15 +65,26 @@ def test_v1_exact_counts(alpha, res):
         assert (got.macs, got.params, got.params_framework) == (m, p, f), key
 
 
-def test_v1_alpha1_224_by_hand():
-    # Written out once by hand: conv1 10,838,016; 13 dw 17,385,984; 13 pw 539,492,352;
-    # fc 1,024,000 MACs.
+# Table 1 rows 2-27 as printed, (dw input size H, channels M, pw output N, pw map H'):
+# row 26 at stride 1 (see papers.md), so the last dw reads and writes 7x7.
+TABLE1 = [(112, 32, 64, 112), (112, 64, 128, 56), (56, 128, 128, 56), (56, 128, 256, 28),
+          (28, 256, 256, 28), (28, 256, 512, 14), *[(14, 512, 512, 14)] * 5,
+          (14, 512, 1024, 7), (7, 1024, 1024, 7)]
+
+
+def test_v1_alpha1_224_from_table1_rows():
+    # Independent of v1_by_type(): the sizes are Table 1's printed input sizes, not
+    # computed from strides. dw output = the pw map; dw MACs 9*M*H'^2, pw M*N*H'^2.
     r = mnprof.cost("mobilenet_v1")
-    assert r.by_type["conv3x3"].macs == 3 * 3 * 3 * 32 * 112 * 112 == 10_838_016
-    assert r.totals.macs == 10_838_016 + 17_385_984 + 539_492_352 + 1_024_000
-    assert r.totals.params == 864 + 1024 * 1000 + sum(
-        9 * m + m * n for m, n in [(32, 64), (64, 128), (128, 128), (128, 256), (256, 256),
-                                   (256, 512), *[(512, 512)] * 5, (512, 1024), (1024, 1024)])
+    conv1 = 3 * 3 * 3 * 32 * 112 * 112
+    dw = sum(9 * m * h2 * h2 for _, m, _, h2 in TABLE1)
+    pw = sum(m * n * h2 * h2 for _, m, n, h2 in TABLE1)
+    fc = 1024 * 1000
+    assert (r.by_type["conv3x3"].macs, r.by_type["dw3x3"].macs, r.by_type["conv1x1"].macs,
+            r.by_type["fc"].macs) == (conv1, dw, pw, fc)
+    assert r.totals.macs == conv1 + dw + pw + fc
+    assert r.totals.params == 864 + 1024 * 1000 + sum(9 * m + m * n for _, m, n, _ in TABLE1)
+    assert [c.input_shape[1] for c in r.layers if c.type == "dw3x3"] == [h for h, *_ in TABLE1]
     assert len(r.layers) == 1 + 26 + 3                    # conv1, 13 x (dw, pw), pool/fc/softmax
     assert sum(1 for c in r.layers if c.macs) == 28       # the paper's 28 layers
 

@@ -110,16 +110,16 @@ def bench(ctx: click.Context, target: str | None, alpha: float, resolution: int 
                                        f"to specs; an ONNX file has its own shape")
         protect = [target]
     else:
-        protect = _protect(target)
+        from .. import api
+        spec_obj = api.load_spec(target)
+        graph = api.build(spec_obj, alpha, resolution)
+        protect = [spec_obj.path]
     try:
         with progress_bar() as progress:
             if _is_onnx(target):
                 assert target is not None
                 report = bench_onnx_file(Path(target), progress=progress, **settings)
             else:
-                from .. import api
-                spec_obj = api.load_spec(target)
-                graph = api.build(spec_obj, alpha, resolution)
                 report = bench_graph(graph, per_layer=True, progress=progress,
                                      spec=spec_obj.file, **settings)
     except BenchInterrupted as exc:
@@ -142,13 +142,6 @@ def render(report: Any, fmt: str, per_layer: bool, output: str | None) -> str:
     return (to_text(bench_header(report), tables, color=use_color(output))
             + notes_text(report))
 
-
-def _protect(spec: str | None) -> list[str]:
-    from ..spec import resolve_spec_path
-    try:
-        return [str(resolve_spec_path(spec)[0])]
-    except Exception:   # an unresolvable spec fails to load, with its own message
-        return []
 
 
 def sweep_latencies(spec_obj: Any, rows: Any, *, threads: int | None = None

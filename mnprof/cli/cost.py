@@ -7,7 +7,6 @@ import click
 from .. import api
 from ..render import Format, to_csv, to_json, to_markdown, to_text, write_output
 from ..report import cost_header, cost_tables, cost_to_dict, layer_table, sweep_table, sweep_to_dict
-from ..spec import resolve_spec_path
 from . import main
 from .options import (
     ALPHA_LIST,
@@ -24,12 +23,6 @@ _ALL = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN)
 _DEFAULT_ALPHAS = "1,0.75,0.5,0.25"
 _DEFAULT_RESOLUTIONS = "224,192,160,128"
 
-
-def _protect(spec: str | None) -> list[str]:
-    try:
-        return [str(resolve_spec_path(spec)[0])]
-    except Exception:   # an unresolvable spec has already failed to load
-        return []
 
 
 @main.command()
@@ -58,7 +51,7 @@ def cost(spec: str | None, alpha: float, resolution: int | None, fmt: str, layer
     else:
         text = to_text(cost_header(report, spec_obj.file),
                             cost_tables(report, layers=layers), color=use_color(output))
-    write_output(text, output, protect=_protect(spec))
+    write_output(text, output, protect=[spec_obj.path])
 
 
 @main.command()
@@ -93,7 +86,7 @@ def sweep(spec: str | None, alphas: list[float], resolutions: list[int], fmt: st
         text = to_markdown("", [table])
     else:
         text = to_text("", [table], color=use_color(output))
-    write_output(text, output, protect=_protect(spec))
+    write_output(text, output, protect=[spec_obj.path])
 
 
 @main.command()

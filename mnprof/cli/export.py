@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..spec import resolve_spec_path
 from ..units import human_bytes
 from . import main
 from .options import alpha_option, res_option, spec_argument
-
-
-def _protect(spec: str | None) -> list[str]:
-    try:
-        return [str(resolve_spec_path(spec)[0])]
-    except Exception:   # an unresolvable spec fails to load with its own message
-        return []
 
 
 @main.command()
@@ -49,8 +41,7 @@ def export(ctx: click.Context, spec: str | None, alpha: float, resolution: int |
         raise click.UsageError("--batch and --dynamic-batch exclude each other")
     from ..export import export_onnx
     summary = export_onnx(spec, output, alpha=alpha, resolution=resolution, opset=opset,
-                          seed=seed, fold_bn=fold_bn, batch=None if dynamic_batch else batch,
-                          protect=_protect(spec))
+                          seed=seed, fold_bn=fold_bn, batch=None if dynamic_batch else batch)
     click.echo(f"wrote {summary.path}: {summary.model} alpha {summary.alpha:g} resolution "
                f"{summary.resolution}, opset {summary.opset}, {summary.nodes} nodes, "
                f"{summary.initializers} initializers, {human_bytes(summary.bytes)}", err=True)
