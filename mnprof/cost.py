@@ -37,7 +37,8 @@ class LayerCost:
     bias_params: int
     bn_params: int                      # batch-norm scale + shift
     activations: int                    # output elements
-    bytes: int
+    bytes: int                          # inputs + weight_bytes + output
+    weight_bytes: int                   # weights + the per-channel bias BN folds into
     elementwise_ops: int
 
     @property
@@ -115,6 +116,7 @@ def layer_cost(node: Node) -> LayerCost:
         bn_params=by_role[Role.BN_SCALE] + by_role[Role.BN_SHIFT],
         activations=written,
         bytes=moved * BYTES_PER_ELEMENT,
+        weight_bytes=0 if kind.aliases_input else (weights + deployed_bias) * BYTES_PER_ELEMENT,
         elementwise_ops=kind.elementwise_ops(attrs, node.input_shapes, node.output_shape),
     )
 

@@ -167,11 +167,12 @@ class OnnxBuilder:
 
 def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
                 fold_bn: bool = False, batch: int | None = 1,
-                expose_layers: bool = False) -> Exported:
+                expose_layers: bool = False, totals: Totals | None = None) -> Exported:
     """The ONNX model of ``graph``, with the tensor each layer's output is in.
 
     ``expose_layers`` also makes every layer's output a graph output (for tests
-    and debugging: compare each layer with a reference).
+    and debugging: compare each layer with a reference). ``totals``: the graph's
+    cost totals, if the caller has computed them already.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -179,7 +180,8 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
     check_opset(opset)
     check_batch(batch)
     check_seed(seed)
-    totals = analyze(graph).totals
+    if totals is None:
+        totals = analyze(graph).totals
     # Weights (and batch-norm buffers) at fp32 must fit one protobuf message: say so
     # before generating gigabytes of them.
     weight_bytes = 4 * (totals.params_framework + totals.bn_params)
@@ -234,9 +236,14 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
 
 
 def export_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
-                 fold_bn: bool = False, batch: int | None = 1) -> onnx.ModelProto:
-    """The ONNX model of ``graph`` (``batch=None``: a symbolic batch dimension)."""
-    return build_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch).model
+                 fold_bn: bool = False, batch: int | None = 1,
+                 totals: Totals | None = None) -> onnx.ModelProto:
+    """The ONNX model of ``graph`` (``batch=None``: a symbolic batch dimension).
+
+    ``totals``: the graph's cost totals, if the caller has computed them already.
+    """
+    return build_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
+                       totals=totals).model
 
 
 def _rename(b: OnnxBuilder, old: str, new: str) -> None:

@@ -19,6 +19,7 @@ onnxruntime is imported only inside the measuring function.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -210,7 +211,6 @@ def measure_ceiling(threads: int, *, progress: Progress | None = None) -> Ceilin
 def _gemm_peak(n: int, threads: int) -> tuple[float, int, int]:
     """GMAC/s of the fastest n x n x n MatMul run, n, and the number of runs."""
     import numpy as np
-    import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
@@ -222,25 +222,20 @@ def _gemm_peak(n: int, threads: int) -> tuple[float, int, int]:
     opset = helper.make_opsetid("", 13)
     model = helper.make_model(graph, opset_imports=[opset],
                               ir_version=helper.find_min_ir_version_for([opset]))
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session = ort.InferenceSession(model.SerializeToString(), so,
-                                   providers=["CPUExecutionProvider"])
+    from .bench.runner import OptLevel, create_session, session_options, time_runs
+
+    session = create_session(model.SerializeToString(), session_options(threads, OptLevel.ALL),
+                             what="the GEMM micro-benchmark")
     feed = {"A": rng.standard_normal((n, n), dtype=np.float32)}
     try:
-        for _ in range(3):
-            session.run(None, feed)
-        best, runs, start = float("inf"), 0, time.perf_counter()
-        while runs < 5 or time.perf_counter() - start < _GEMM_SECONDS:
-            t0 = time.perf_counter()
-            session.run(None, feed)
-            best = min(best, time.perf_counter() - t0)
-            runs += 1
+        timing = time_runs(session, feed, warmup=3, runs=5, min_time=_GEMM_SECONDS)
     finally:
         del session
-    return n ** 3 / best / 1e9, n, runs
+        gc.collect()
+    if timing.interrupted:
+        raise KeyboardInterrupt
+    best = min(timing.samples_ms) / 1000.0
+    return n ** 3 / best / 1e9, n, len(timing.samples_ms)
 
 
 def _copy_bandwidth(threads: int) -> float:

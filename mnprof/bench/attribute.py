@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from ..cost import BYTES_PER_ELEMENT, CostReport, LayerCost
+from ..cost import CostReport, LayerCost
 from ..machine import Ceiling
 from .result import TimeRow
 
@@ -48,8 +48,7 @@ class Attribution:
 
 def layer_bytes(c: LayerCost, batch: int) -> int:
     """fp32 bytes a layer moves for a batch: activations per image, weights once."""
-    weights = (c.params + max(c.bias_params, c.bn_params // 2)) * BYTES_PER_ELEMENT
-    return batch * (c.bytes - weights) + weights
+    return batch * (c.bytes - c.weight_bytes) + c.weight_bytes
 
 
 def make_row(name: str, type_: str, *, layers: int, macs: int, executed: int | None,

@@ -15,7 +15,6 @@ import gc
 import math
 import os
 import platform
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -23,8 +22,9 @@ from typing import Any
 
 from ..cost import analyze
 from ..errors import MnprofError
+from ..export import DEFAULT_OPSET
 from ..graph import Graph
-from ..machine import Ceiling, CpuInfo, cpu_info, machine_ceiling
+from ..machine import Ceiling, CpuInfo, Progress, cpu_info, default_threads, machine_ceiling
 from . import runner
 from .attribute import ProfiledNode, attribute
 from .profile import (
@@ -51,9 +51,7 @@ DEFAULT_RUNS = 50
 DEFAULT_WARMUP = 10
 DEFAULT_MIN_TIME = 2.0          # seconds
 DEFAULT_PROFILE_RUNS = 20
-DEFAULT_OPSET = 17
 
-Progress = Callable[[str, int, int], None]
 
 NOTE_ONNX = ("Per-layer theory for arbitrary ONNX files is not available yet (a later "
              "version maps ONNX nodes to layer kinds): end-to-end latency only.")
@@ -96,7 +94,7 @@ def check_settings(*, threads: int | None, runs: int, warmup: int, min_time: flo
                    batch: int, profile_runs: int = 1) -> int:
     """Validate the bench settings; return the thread count to use."""
     if threads is None:
-        threads = cpu_info().physical_cores
+        threads = default_threads()
     _int_at_least("threads", threads, 1)
     _int_at_least("runs", runs, 1)
     _int_at_least("warmup", warmup, 0)
@@ -189,7 +187,7 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
         raise BenchInterrupted(None) from None
     if progress:
         progress("exporting the model to ONNX", 0, 1)
-    exported = export_model(graph, opset=opset, batch=batch)
+    exported = export_model(graph, opset=opset, batch=batch, totals=costs.totals)
     model = exported.SerializeToString()
     samples, interrupted, feed = _time(model, threads=threads, level=level, batch=batch,
                                        warmup=warmup, runs=runs, min_time=min_time,

@@ -90,16 +90,12 @@ def ms(v: float) -> str:
     return f"{v:.3f}"
 
 
-def _gmacs(v: float) -> str:
+def _one_decimal(v: float) -> str:
     return f"{v:.1f}"
 
 
 def _eff(v: float) -> str:
     return f"{100 * v:.0f}%"
-
-
-def _exec(v: int) -> str:
-    return human(v)
 
 
 def bench_header(r: BenchReport) -> str:
@@ -128,10 +124,10 @@ def latency_table(r: BenchReport) -> Table:
 
 def _time_cols(first: tuple[Column, ...]) -> tuple[Column, ...]:
     return (*first, Column("MACs", human, "macs"), Column("% MACs", pct, "macs_pct"),
-            Column("exec MACs", _exec, "executed_macs"), Column("time ms", ms, "time_ms"),
-            Column("% time", pct, "time_pct"), Column("GMAC/s", _gmacs, "gmacs_per_s"),
-            Column("MAC/B", lambda v: f"{v:.1f}", "intensity"),
-            Column("roof GMAC/s", _gmacs, "attainable_gmacs_per_s"),
+            Column("exec MACs", human, "executed_macs"), Column("time ms", ms, "time_ms"),
+            Column("% time", pct, "time_pct"), Column("GMAC/s", _one_decimal, "gmacs_per_s"),
+            Column("MAC/B", _one_decimal, "intensity"),
+            Column("roof GMAC/s", _one_decimal, "attainable_gmacs_per_s"),
             Column("eff.", _eff, "efficiency"))
 
 
@@ -178,7 +174,7 @@ def machine_table(r: BenchReport) -> Table:
     cols = (Column("machine ceiling", numeric=False, key="metric"),
             Column("value", key="value"), Column("how", numeric=False, key="method"))
     origin = f"cached, measured {m.measured_at}" if m.cached else f"measured now ({m.measured_at})"
-    rows = (("peak GMAC/s", _gmacs(m.peak_gmacs_per_s), m.gemm_method),
+    rows = (("peak GMAC/s", _one_decimal(m.peak_gmacs_per_s), m.gemm_method),
             ("memory bandwidth GB/s", f"{m.bandwidth_gb_per_s:.1f}", m.copy_method),
             ("source", "", origin + "; `--remeasure` to redo"))
     return Table("Machine ceiling", cols, rows)

@@ -14,15 +14,13 @@ import gc
 import json
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from ..errors import MnprofError
-
-Progress = Callable[[str, int, int], None]
+from ..machine import Progress
 
 
 class OptLevel(str, Enum):
@@ -172,7 +170,6 @@ def profile_runs(model: bytes, *, threads: int, level: OptLevel, feed: dict[str,
         opt_path = str(Path(tmp) / "optimized.onnx")
         so = session_options(threads, level, profile_dir=tmp, optimized_path=opt_path)
         session = create_session(model, so)
-        timing = Timing([])
         try:
             timing = time_runs(session, feed, warmup=warmup, runs=runs, min_time=0.0,
                                progress=progress, label="profiling")

@@ -103,7 +103,8 @@ def bench(ctx: click.Context, target: str | None, alpha: float, resolution: int 
 
     settings = dict(threads=threads, runs=runs, warmup=warmup, min_time=min_time,
                     opt_level=opt_level, batch=batch, remeasure=remeasure)
-    if _is_onnx(target):
+    is_onnx = _is_onnx(target)
+    if is_onnx:
         for name in ("alpha", "resolution"):
             if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
                 raise click.UsageError(f"--{'res' if name == 'resolution' else name} applies "
@@ -116,9 +117,8 @@ def bench(ctx: click.Context, target: str | None, alpha: float, resolution: int 
         protect = [spec_obj.path]
     try:
         with progress_bar() as progress:
-            if _is_onnx(target):
-                assert target is not None
-                report = bench_onnx_file(Path(target), progress=progress, **settings)
+            if is_onnx:
+                report = bench_onnx_file(Path(str(target)), progress=progress, **settings)
             else:
                 report = bench_graph(graph, per_layer=True, progress=progress,
                                      spec=spec_obj.file, **settings)
