@@ -70,12 +70,14 @@ class OnnxCount:
         return out
 
 
-def load(model: onnx.ModelProto | str | Path) -> onnx.ModelProto:
+def load(model: onnx.ModelProto | str | Path, *,
+         load_external_data: bool = True) -> onnx.ModelProto:
+    """``model`` itself, or the model in the file ``model``; a one-line error otherwise."""
     import onnx
     if not isinstance(model, (str, Path)):
         return model
     try:
-        return onnx.load(str(model))
+        return onnx.load(str(model), load_external_data=load_external_data)
     except FileNotFoundError:
         raise MnprofError(f"{model}: no such file") from None
     except IsADirectoryError:
@@ -90,8 +92,10 @@ def count(model: onnx.ModelProto | str | Path, *,
     """Per-node and total MACs and parameters of ``model`` (a path or a ModelProto)."""
     import onnx
 
-    proto = onnx.ModelProto()
-    proto.CopyFrom(load(model))
+    proto = load(model)
+    if not isinstance(model, (str, Path)):      # the caller's model: work on a copy
+        proto = onnx.ModelProto()
+        proto.CopyFrom(model)
     g = proto.graph
     _bind_dims(g, dict(dims or {}))
     try:

@@ -538,7 +538,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(run, args, message):
 def test_cli_bad_onnx_files_are_one_line_and_exit_2(run, tmp_path, onnx_file):
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"\x00 this is not a protobuf \xff" * 10)
-    for path, message in ((garbage, "not a loadable ONNX model"),
+    for path, message in ((garbage, "not a readable ONNX model"),
                           (tmp_path / "missing.onnx", "no such file")):
         result = run("bench", str(path))
         assert result.exit_code == 2 and message in result.stderr

@@ -289,17 +289,11 @@ def bench_onnx_file(path: str | Path, *, threads: int | None = None, runs: int =
 
 def _onnx_header(path: str | Path) -> tuple[str, int | None]:
     """The model's name and default-domain opset; a one-line error if it does not load."""
-    import onnx
+    from ..onnx_reader import load
 
     p = Path(path)
-    if not p.is_file():
-        raise MnprofError(f"{path}: no such file")
-    try:
-        model = onnx.load(str(p), load_external_data=False)
-    except Exception as exc:        # protobuf's DecodeError and friends
-        raise MnprofError(f"{path}: not a loadable ONNX model ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+    model = load(p, load_external_data=False)
     if not model.graph.node:
-        raise MnprofError(f"{path}: not a loadable ONNX model (its graph has no nodes)")
+        raise MnprofError(f"{path}: not a readable ONNX model (its graph has no nodes)")
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     return model.graph.name or p.stem, opset
