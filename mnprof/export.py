@@ -34,9 +34,9 @@ from . import __version__
 from .cost import Totals, analyze
 from .errors import MnprofError
 from .graph import INPUT, Graph, Node, build
-from .kinds import KINDS
 from .render import atomic_write
-from .weights import BN_EPSILON, check_seed, generate_weights
+from .spec import Spec
+from .weights import BN_EPSILON, generate_weights
 
 if TYPE_CHECKING:
     import onnx
@@ -132,28 +132,27 @@ class OnnxBuilder:
             raise AssertionError(f"constant {name!r} used with two values")
         return full
 
-    def batchnorm(self, node: Node, x: str, conv_output: str | None) -> str:
-        if self.fold_bn and conv_output is not None and x == conv_output:
-            producer = self.producer.get(x)
-            weight = f"{node.name}.weight"
-            if (producer is not None and producer.op_type in ("Conv", "Gemm")
-                    and len(producer.input) > 1 and producer.input[1] == weight):
-                self._fold(node, producer)
-                return x
+    def batchnorm(self, node: Node, x: str, *, fused: bool) -> str:
+        if self.fold_bn and fused:
+            self._fold(node, self.producer[x])
+            return x
         params = [self.param(node, s) for s in ("bn.scale", "bn.shift", "bn.mean", "bn.var")]
         # A batch-norm fused in a layer is "<layer>.bn"; a batchnorm layer is itself.
-        name = f"{node.name}.bn" if conv_output is not None else node.name
+        name = f"{node.name}.bn" if fused else node.name
         return self.op("BatchNormalization", [x, *params], name=name, epsilon=BN_EPSILON)
 
     # -- folding ---------------------------------------------------------------
 
     def _fold(self, node: Node, producer: Any) -> None:
         """Fold ``node``'s batch-norm into its conv / gemm: w' = w s, b' = (b - mean) s + beta."""
+        wname, bname = f"{node.name}.weight", f"{node.name}.bias"
+        if producer.op_type not in ("Conv", "Gemm") or producer.input[1] != wname:
+            raise AssertionError(f"{node.name}: batch-norm to fold does not follow its own "
+                                 f"conv or gemm (it follows {producer.name!r})")
         w = self.weights
         gamma, beta, mean, var = (w[f"{node.name}.bn.{s}"].astype(np.float64)
                                   for s in ("scale", "shift", "mean", "var"))
         s = gamma / np.sqrt(var + BN_EPSILON)
-        wname, bname = f"{node.name}.weight", f"{node.name}.bias"
         weight = self.initializers[wname].astype(np.float64)
         self.initializers[wname] = (weight * s.reshape((-1,) + (1,) * (weight.ndim - 1))
                                     ).astype(np.float32)
@@ -179,7 +178,7 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
 
     check_opset(opset)
     check_batch(batch)
-    check_seed(seed)
+    fold_bn = bool(fold_bn)
     if totals is None:
         totals = analyze(graph).totals
     # Weights (and batch-norm buffers) at fp32 must fit one protobuf message: say so
@@ -189,11 +188,11 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
         raise MnprofError(f"{graph.model} at alpha {graph.alpha:g} has {totals.params_framework:,}"
                           f" parameters ({weight_bytes / 2**30:.1f} GiB at fp32): more than one "
                           "ONNX file can hold (2 GiB)")
-    b = OnnxBuilder(generate_weights(graph, seed), opset=opset, fold_bn=bool(fold_bn))
+    b = OnnxBuilder(generate_weights(graph, seed), opset=opset, fold_bn=fold_bn)
     tensor_of: dict[str, str] = {INPUT: INPUT}
     for node in graph.nodes:
         xs = [tensor_of[i] for i in node.inputs]
-        tensor_of[node.name] = KINDS[node.kind].emit(b, node, xs)
+        tensor_of[node.name] = node.spec_kind.emit(b, node, xs)
 
     final = tensor_of[graph.output]
     if final == INPUT:          # a network of identities: still a valid graph
@@ -210,8 +209,7 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
         return helper.make_tensor_value_info(tensor, TensorProto.FLOAT, [batch_dim, *shape])
 
     inputs = [info(INPUT, graph.input_shape)]
-    outputs = [info(OUTPUT, graph.node(graph.output).output_shape if graph.nodes
-                    else graph.input_shape)]
+    outputs = [info(OUTPUT, shapes.get(graph.output, graph.input_shape))]
     value_info, seen = [], {INPUT, OUTPUT}
     for name, tensor in layer_outputs.items():
         if tensor not in seen:
@@ -230,7 +228,7 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
     model.doc_string = (f"{graph.model} at alpha {graph.alpha:g}, resolution "
                         f"{graph.resolution}: synthetic weights (seed {seed}), not trained")
     helper.set_model_props(model, _metadata(graph, totals, opset=opset, seed=seed,
-                                            fold_bn=bool(fold_bn), batch=batch))
+                                            fold_bn=fold_bn, batch=batch))
     onnx.checker.check_model(model, full_check=True)
     return Exported(model, MappingProxyType(layer_outputs))
 
@@ -299,20 +297,13 @@ class ExportSummary:
     bytes: int
 
 
-def export_onnx(spec: Any, output: str | Path, *, alpha: float = 1.0,
+def export_onnx(spec: Spec, output: str | Path, *, alpha: float = 1.0,
                 resolution: int | None = None, opset: int = DEFAULT_OPSET, seed: int = 0,
-                fold_bn: bool = False, batch: int | None = 1,
-                protect: Sequence[str | Path] = ()) -> ExportSummary:
-    """Build ``spec`` (a Spec, a path or a built-in name), export it, write ``output``."""
-    from .spec import Spec, load_spec
-    spec_obj = spec if isinstance(spec, Spec) else load_spec(spec)
-    check_opset(opset)
-    check_batch(batch)
-    check_seed(seed)
-    graph = build(spec_obj, alpha, resolution)
+                fold_bn: bool = False, batch: int | None = 1) -> ExportSummary:
+    """Build ``spec``, export it, write ``output`` (never over the spec's own file)."""
+    graph = build(spec, alpha, resolution)
     model = export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch)
-    size = save_model(model, output, protect=[*protect, *([spec_obj.path] if spec_obj.path
-                                                          else [])])
+    size = save_model(model, output, protect=[spec.path] if spec.path else [])
     return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
                          resolution=graph.resolution, opset=opset,
                          nodes=len(model.graph.node),

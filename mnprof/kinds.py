@@ -105,7 +105,7 @@ class Builder(Protocol):
 
     def const(self, name: str, value: float) -> str: ...
 
-    def batchnorm(self, node: Node, x: str, conv_output: str | None) -> str: ...
+    def batchnorm(self, node: Node, x: str, *, fused: bool) -> str: ...
 
 
 class ShapeError(ValueError):
@@ -222,7 +222,7 @@ class _WithPostOps(Kind):
 
     def emit_post(self, b: Builder, node: Node, y: str) -> str:
         if node.attrs.get("bn"):
-            y = b.batchnorm(node, y, y)
+            y = b.batchnorm(node, y, fused=True)
         return emit_activation(b, node.attrs.get("act", Activation.NONE), y, node.name)
 
 
@@ -393,7 +393,7 @@ class BatchNorm(Kind):
                 Tensor("bn.mean", Role.BN_MEAN, (c,)), Tensor("bn.var", Role.BN_VAR, (c,))]
 
     def emit(self, b: Builder, node: Node, xs: list[str]) -> str:
-        return b.batchnorm(node, xs[0], None)
+        return b.batchnorm(node, xs[0], fused=False)
 
 
 def _activation_kind(act: Activation) -> type[Kind]:

@@ -34,7 +34,7 @@ import numpy as np
 
 from .errors import MnprofError
 from .graph import Graph
-from .kinds import KINDS, Activation, Role, Tensor
+from .kinds import Activation, Role, Tensor
 
 # Batch-norm epsilon, the PyTorch and ONNX default; the exporter writes it into
 # every BatchNormalization node and uses it when folding.
@@ -53,7 +53,7 @@ def tensor_rng(name: str, seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
-def tensor_values(name: str, tensor: Tensor, seed: int = 0, gain: float = 2.0) -> np.ndarray:
+def tensor_values(name: str, tensor: Tensor, seed: int, gain: float) -> np.ndarray:
     """float32 values of one declared tensor (see the module docstring)."""
     rng = tensor_rng(name, seed)
     shape = tensor.shape
@@ -91,7 +91,7 @@ def generate_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
     check_seed(seed)
     out: dict[str, np.ndarray] = {}
     for node in graph.nodes:
-        kind = KINDS[node.kind]
+        kind = node.spec_kind
         gain = 2.0 if node.attrs.get("act") in _RECTIFIERS else 1.0
         for tensor in kind.tensors(dict(node.attrs), node.input_shapes, node.output_shape):
             name = f"{node.name}.{tensor.suffix}"

@@ -97,6 +97,8 @@ def _post(node: Node, y: np.ndarray, p: Mapping[str, np.ndarray]) -> np.ndarray:
 def layer(node: Node, xs: list[np.ndarray], p: Mapping[str, np.ndarray]) -> np.ndarray:
     a, kind = node.attrs, node.kind
     if kind in ("conv", "pwconv", "dwconv"):
+        # The definitions restated here on purpose (pwconv: 1x1, "same"; a pool's stride
+        # defaults to its kernel), rather than trusting the attributes mnprof filled in.
         x = xs[0]
         w = p[f"{node.name}.weight"].astype(np.float64)
         k = 1 if kind == "pwconv" else a["kernel"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .. import api
+from ..export import DEFAULT_OPSET, MIN_OPSET, export_onnx
 from ..units import human_bytes
 from . import main
 from .options import alpha_option, res_option, spec_argument
@@ -15,8 +17,8 @@ from .options import alpha_option, res_option, spec_argument
 @res_option
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=True),
               help="The .onnx file to write (atomically).")
-@click.option("--opset", type=int, default=17, show_default=True,
-              help="ONNX opset of the default domain (13 or newer).")
+@click.option("--opset", type=int, default=DEFAULT_OPSET, show_default=True,
+              help=f"ONNX opset of the default domain ({MIN_OPSET} or newer).")
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True,
               help="Batch size of the input.")
 @click.option("--dynamic-batch", is_flag=True,
@@ -39,9 +41,9 @@ def export(ctx: click.Context, spec: str | None, alpha: float, resolution: int |
     from click.core import ParameterSource
     if dynamic_batch and ctx.get_parameter_source("batch") is not ParameterSource.DEFAULT:
         raise click.UsageError("--batch and --dynamic-batch exclude each other")
-    from ..export import export_onnx
-    summary = export_onnx(spec, output, alpha=alpha, resolution=resolution, opset=opset,
-                          seed=seed, fold_bn=fold_bn, batch=None if dynamic_batch else batch)
+    summary = export_onnx(api.load_spec(spec), output, alpha=alpha, resolution=resolution,
+                          opset=opset, seed=seed, fold_bn=fold_bn,
+                          batch=None if dynamic_batch else batch)
     click.echo(f"wrote {summary.path}: {summary.model} alpha {summary.alpha:g} resolution "
                f"{summary.resolution}, opset {summary.opset}, {summary.nodes} nodes, "
                f"{summary.initializers} initializers, {human_bytes(summary.bytes)}", err=True)
