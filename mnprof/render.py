@@ -46,7 +46,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Any, ...], ...]
     footer: tuple[Any, ...] | None = None   # a totals row, shown after a rule
-    note: str = ""                          # one line shown under the table
+    note: str = ""                          # shown under the table (lines kept)
 
     def shown(self, row: Sequence[Any]) -> list[str]:
         return ["" if v is None else c.show(v) for c, v in zip(self.columns, row, strict=True)]
@@ -87,7 +87,7 @@ def to_markdown(header: str, tables: Sequence[Table]) -> str:
                 cells = [f"**{c}**" if c else c for c in cells]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         if t.note:
-            out += ["", t.note]
+            out += ["", t.note.replace("\n", "  \n")]     # a markdown line break per line
         out.append("")
     return "\n".join(out)
 
@@ -138,6 +138,20 @@ def write_output(text: str, output: str | None, *, protect: Sequence[str | Path]
     atomic_write(output, text.encode("utf-8"), protect=protect)
 
 
+def check_target(output: str | os.PathLike[str]) -> Path:
+    """The directory an output file would be written in; an error if it cannot be.
+
+    Called by ``atomic_write``, and by a slow command before it starts, so that a
+    wrong path fails at once rather than after the work.
+    """
+    path = Path(output)
+    if path.is_dir():
+        raise MnprofError(f"{output}: is a directory; an output needs a file path")
+    if not path.parent.is_dir():        # a bare name's parent is "."
+        raise MnprofError(f"{output}: directory {str(path.parent)!r} does not exist")
+    return path.parent
+
+
 def atomic_write(output: str | os.PathLike[str], data: bytes, *,
                  protect: Sequence[str | Path] = ()) -> None:
     """Write a file so that readers see the old content or the new, never a part.
@@ -147,8 +161,7 @@ def atomic_write(output: str | os.PathLike[str], data: bytes, *,
     the user's input files (``protect``) is an error and nothing is written.
     """
     path = Path(output)
-    if path.is_dir():
-        raise MnprofError(f"{output}: is a directory; --output needs a file path")
+    parent = check_target(output)
     for other in protect:
         try:
             if path.exists() and os.path.samefile(path, other):
@@ -156,9 +169,6 @@ def atomic_write(output: str | os.PathLike[str], data: bytes, *,
         except OSError:
             pass
     import tempfile
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise MnprofError(f"{output}: directory {str(parent)!r} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:

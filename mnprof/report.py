@@ -2,7 +2,8 @@
 
 The JSON documents are versioned contracts that CI scripts parse:
 ``mnprof.cost/1`` and ``mnprof.sweep/1``. Add fields freely; never rename or
-remove one without bumping the version.
+remove one without bumping the version. The bench's ``mnprof.bench/1`` is named
+here too, so that ``mnprof check`` knows a bench report without loading the bench.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .units import human, human_bytes, pct, shape
 
 COST_SCHEMA = "mnprof.cost/1"
 SWEEP_SCHEMA = "mnprof.sweep/1"
+BENCH_SCHEMA = "mnprof.bench/1"        # written by mnprof.bench.report
 
 
 def _totals_dict(t: Totals) -> dict[str, int]:

@@ -161,20 +161,27 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
 
 
-def resolve_spec_path(spec: str | Path | None) -> tuple[Path, str]:
-    """(file, how to show it) for a path or a built-in name."""
+def resolve_spec_path(spec: str | Path | None, *,
+                      base_dir: str | Path | None = None) -> tuple[Path, str]:
+    """(file, how to show it) for a path or a built-in name.
+
+    A relative path is taken from ``base_dir`` (a budget file's directory) when
+    given, else from the cwd. A bare name is a built-in unless no built-in has it
+    and a file of that name exists.
+    """
     if spec is None:
         spec = DEFAULT_SPEC
     text = str(spec)
+    path = Path(base_dir or "", text)       # an absolute ``text`` stays as it is
     looks_like_path = any(c in text for c in "/\\") or text.endswith((".yaml", ".yml"))
     if not looks_like_path and NAME_RE.match(text):
-        path = builtin_dir() / f"{text}.yaml"
-        if path.is_file():
-            return path, f"specs/{text}.yaml"
-        if not Path(text).exists():
+        builtin = builtin_dir() / f"{text}.yaml"
+        if builtin.is_file():
+            return builtin, f"specs/{text}.yaml"
+        if not path.exists():
             raise SpecError(f"no built-in spec {text!r} and no such file; built-ins: "
                             + ", ".join(builtin_names()), file=text)
-    return Path(text), text
+    return path, text if base_dir is None else str(path)
 
 
 def load_spec(spec: str | Path | None = None) -> Spec:
@@ -189,7 +196,7 @@ def parse_spec(data: Any, *, file: str, default_name: str = "model") -> Spec:
     if not isinstance(data, LMap):
         raise SpecError("a spec must be a mapping of fields (name, input, layers, ...)",
                         file=file, line=line_of(data))
-    _no_unknown(data, TOP_FIELDS, top, "spec")
+    no_unknown(data, TOP_FIELDS, top, "spec")
     name = _opt_str(data, "name", top) or default_name
     description = _opt_str(data, "description", top) or ""
 
@@ -198,7 +205,7 @@ def parse_spec(data: Any, *, file: str, default_name: str = "model") -> Spec:
         raise top.error("required: a mapping {resolution: N, channels: N}", "input",
                         line_of(data, "input"))
     in_where = Where(file, inp.line, "input")
-    _no_unknown(inp, ("resolution", "channels"), in_where, "input")
+    no_unknown(inp, ("resolution", "channels"), in_where, "input")
     resolution = _int_field(inp, "resolution", in_where, required=True)
     channels = _int_field(inp, "channels", in_where, default=3)
     classes = _int_field(data, "classes", top, default=1000)
@@ -230,7 +237,7 @@ def parse_spec(data: Any, *, file: str, default_name: str = "model") -> Spec:
 def _parse_block(bname: str, raw: Any, where: Where) -> BlockDef:
     if not isinstance(raw, LMap):
         raise where.error("a block must be a mapping with `layers` (and optional `params`)")
-    _no_unknown(raw, BLOCK_FIELDS, where, "block")
+    no_unknown(raw, BLOCK_FIELDS, where, "block")
     params_raw = raw.get("params", LMap())
     if not isinstance(params_raw, LMap):
         raise where.error("must be a mapping of parameter name to default (null: required)",
@@ -402,7 +409,7 @@ def _check_references(spec: Spec) -> None:
 # Small helpers
 
 
-def _no_unknown(data: LMap, allowed: tuple[str, ...], where: Where, what: str) -> None:
+def no_unknown(data: LMap, allowed: tuple[str, ...], where: Where, what: str) -> None:
     for key in data:
         if key not in allowed:
             hint = did_you_mean(key, allowed)

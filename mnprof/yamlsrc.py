@@ -60,7 +60,8 @@ def line_of(container: Any, key: Any = None, default: int | None = None) -> int 
     return getattr(container, "line", default)
 
 
-def read_text(path: str | os.PathLike[str], *, what: str = "spec") -> str:
+def read_text(path: str | os.PathLike[str], *, what: str = "spec",
+              max_bytes: int = MAX_FILE_BYTES) -> str:
     """The text of a user's file, or a one-line error saying why it cannot be read."""
     p = Path(path)
     name = str(path)
@@ -70,8 +71,8 @@ def read_text(path: str | os.PathLike[str], *, what: str = "spec") -> str:
         raise SpecError(f"is a directory, not a {what} file", file=name)
     try:
         size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError(f"file is {size} bytes; a {what} may be at most {MAX_FILE_BYTES}",
+        if size > max_bytes:
+            raise SpecError(f"file is {size} bytes; a {what} may be at most {max_bytes}",
                             file=name)
         data = p.read_bytes()
     except OSError as exc:

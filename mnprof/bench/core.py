@@ -25,6 +25,7 @@ from ..errors import MnprofError
 from ..export import DEFAULT_OPSET
 from ..graph import Graph
 from ..machine import Ceiling, CpuInfo, Progress, cpu_info, default_threads, machine_ceiling
+from ..timing import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP  # re-exported
 from . import runner
 from .attribute import ProfiledNode, attribute
 from .profile import (
@@ -47,9 +48,6 @@ from .result import (
 )
 from .runner import SPINNING, OptLevel, create_session, make_feed, session_options, time_runs
 
-DEFAULT_RUNS = 50
-DEFAULT_WARMUP = 10
-DEFAULT_MIN_TIME = 2.0          # seconds
 DEFAULT_PROFILE_RUNS = 20
 
 

@@ -14,10 +14,9 @@ from typing import Any
 
 from .. import __version__
 from ..render import Column, Table
+from ..report import BENCH_SCHEMA
 from ..units import human, pct, shape
 from .result import BenchReport, LatencyStats, TimeRow
-
-BENCH_SCHEMA = "mnprof.bench/1"
 
 UNITS = {"time": "milliseconds", "macs": "multiply-accumulates per image (1 MAC = 2 FLOPs)",
          "executed_macs": "MACs per image onnxruntime's kernels are given (padded channels)",
