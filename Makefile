@@ -17,6 +17,9 @@ bench:
 	$(PYTHON) benchmarks/startup.py
 	$(PYTHON) benchmarks/bench_harness.py
 
-# Regenerate the shipped JSON Schema from the layer-kind registry.
+# Regenerate the shipped JSON Schemas: the spec's from the layer-kind registry, the
+# budget's from mnprof.budget (tests check both are current).
 schema:
 	$(PYTHON) -m mnprof schema -o mnprof/schemas/spec.schema.json
+	$(PYTHON) -c 'from mnprof.render import atomic_write; from mnprof.schema import \
+	budget_schema_text as t; atomic_write("mnprof/schemas/budget.schema.json", t().encode())'

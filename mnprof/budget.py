@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from .bench.core import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP  # as `mnprof bench`
 from .errors import SpecError
-from .spec import NAME_RE, Where, builtin_names, did_you_mean
+from .spec import Where, builtin_dir, did_you_mean, no_unknown, resolve_spec_path
+from .timing import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP  # as `mnprof bench`
 from .yamlsrc import LMap, LSeq, line_of, load_file
 
 DEFAULT_BUDGET = "mnprof-budget.yaml"
@@ -54,24 +55,30 @@ class Metric:
     name: str
     unit: Unit
     label: str              # what the number counts, for reports
-    baseline_key: str       # the field of a baseline report holding it
+    baseline_key: str       # the field of a saved JSON report holding it
+    source: str             # the attribute holding it: of a CostReport (counts), of the
+                            # bench's LatencyStats (latencies)
     doc: str
+
+    def read(self, figures: Any) -> int | float:
+        """The metric's value in a ``CostReport`` or, for a latency, a ``LatencyStats``."""
+        return attrgetter(self.source)(figures)
 
 
 _METRICS = (
-    Metric("macs", Unit.COUNT, "MACs", "totals.macs",
+    Metric("macs", Unit.COUNT, "MACs", "totals.macs", "totals.macs",
            "multiply-accumulates of conv and fc layers"),
-    Metric("params", Unit.COUNT, "params", "totals.params",
+    Metric("params", Unit.COUNT, "params", "totals.params", "totals.params",
            "conv and fc weights (the papers' count)"),
     Metric("params_framework", Unit.COUNT, "params", "totals.params_framework",
-           "weights + biases + batch-norm scale and shift"),
-    Metric("activations", Unit.COUNT, "elements", "totals.activations",
+           "totals.params_framework", "weights + biases + batch-norm scale and shift"),
+    Metric("activations", Unit.COUNT, "elements", "totals.activations", "totals.activations",
            "output elements of every layer, summed"),
     Metric("peak_activation_bytes", Unit.BYTES, "bytes", "totals.peak_activation_bytes",
-           "largest fp32 activation memory alive at once"),
-    Metric("latency_median_ms", Unit.MS, "ms", "latency_ms.median",
+           "peak_activation_bytes", "largest fp32 activation memory alive at once"),
+    Metric("latency_median_ms", Unit.MS, "ms", "latency_ms.median", "median",
            "median onnxruntime latency on this machine"),
-    Metric("latency_p90_ms", Unit.MS, "ms", "latency_ms.p90",
+    Metric("latency_p90_ms", Unit.MS, "ms", "latency_ms.p90", "p90",
            "90th-percentile onnxruntime latency on this machine"),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
@@ -118,10 +125,12 @@ class Limit:
 @dataclass(frozen=True)
 class ModelBudget:
     name: str | None                # None: <spec>-<alpha>-<resolution> once the spec is read
-    spec: str                       # a built-in name or a path (relative to the budget's dir)
+                                    # (mnprof.check then makes sure no two models share one)
+    spec: str                       # a built-in name, or a path (from the cwd; a budget
+                                    # file's paths are read from its directory)
     alpha: float
     resolution: int | None
-    baselines: tuple[str, ...]      # paths, resolved like spec paths
+    baselines: tuple[str, ...]      # paths, like spec paths
     limits: tuple[Limit, ...]
     where: Where
 
@@ -136,17 +145,19 @@ class Budget:
 # ---------------------------------------------------------------------------
 # Numbers
 
-_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
-_AMOUNT_RE = re.compile(rf"^\s*({_NUM})\s*([A-Za-z]*)\s*$")
-_PERCENT_RE = re.compile(rf"^\s*({_NUM})\s*%\s*$")
-_SUFFIXES: dict[Unit, dict[str, int]] = {
+# A number as a budget writes it (no sign: limits are never negative); the JSON
+# Schema's patterns are built from these too (mnprof.schema.budget_schema).
+NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_AMOUNT_RE = re.compile(rf"^\s*({NUMBER})\s*([A-Za-z]*)\s*$")
+PERCENT_RE = re.compile(rf"^\s*({NUMBER})\s*%\s*$")
+SUFFIXES: dict[Unit, dict[str, int]] = {
     Unit.COUNT: {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12},
     Unit.BYTES: {"": 1, "B": 1, "K": 10**3, "k": 10**3, "KB": 10**3, "kB": 10**3,
                  "M": 10**6, "MB": 10**6, "G": 10**9, "GB": 10**9,
                  "KiB": 2**10, "MiB": 2**20, "GiB": 2**30},
     Unit.MS: {"": 1, "ms": 1},
 }
-_HINT = {Unit.COUNT: "a count, optionally with a K, M, G or T suffix (80M, 1.4M, 4.2G)",
+HINTS = {Unit.COUNT: "a count, optionally with a K, M, G or T suffix (80M, 1.4M, 4.2G)",
          Unit.BYTES: "a number of bytes, optionally with K/M/G, KB/MB/GB or KiB/MiB/GiB "
                      "(1.5MiB, 800K)",
          Unit.MS: "a number of milliseconds (12, 12.5, '12ms')"}
@@ -170,14 +181,14 @@ def parse_amount(value: Any, unit: Unit, *, positive: bool = False) -> int | flo
     multiplier = 1
     if number is None:
         if not isinstance(value, str):
-            raise ValueError(f"must be {_HINT[unit]}, got {value!r}")
+            raise ValueError(f"must be {HINTS[unit]}, got {value!r}")
         text = value.strip()
         if text.startswith("-"):
             raise ValueError(f"must not be negative, got {value!r}")
         m = _AMOUNT_RE.match(text)
-        if not m or m.group(2) not in _SUFFIXES[unit]:
-            raise ValueError(f"must be {_HINT[unit]}, got {value!r}")
-        multiplier = _SUFFIXES[unit][m.group(2)]
+        if not m or m.group(2) not in SUFFIXES[unit]:
+            raise ValueError(f"must be {HINTS[unit]}, got {value!r}")
+        multiplier = SUFFIXES[unit][m.group(2)]
         number = Decimal(m.group(1)) * multiplier
     if number < 0:
         raise ValueError(f"must not be negative, got {value!r}")
@@ -194,7 +205,7 @@ def parse_amount(value: Any, unit: Unit, *, positive: bool = False) -> int | flo
 
 def parse_percent(value: Any) -> Fraction:
     """"1%" or "0.5 %" as an exact fraction of one hundred (1% -> 1)."""
-    m = _PERCENT_RE.match(value) if isinstance(value, str) else None
+    m = PERCENT_RE.match(value) if isinstance(value, str) else None
     if m is None:
         if isinstance(value, str) and value.strip().startswith("-"):
             raise ValueError(f"must not be negative, got {value!r}")
@@ -244,7 +255,7 @@ def parse_budget(data: Any, *, file: str) -> Budget:
         raise SpecError("this is a spec, not a budget (it has `layers`, no `models`): check "
                         "a spec with limits on the command line, e.g. `mnprof check SPEC "
                         "--max-macs 80M`", file=file, line=line_of(data))
-    _no_unknown(data, TOP_FIELDS, top, "budget")
+    no_unknown(data, TOP_FIELDS, top, "budget")
     description = data.get("description", "")
     if not isinstance(description, str):
         raise top.error(f"must be a string, got {description!r}", "description",
@@ -254,25 +265,16 @@ def parse_budget(data: Any, *, file: str) -> Budget:
         raise top.error("required: a non-empty list of models, each with a spec and limits",
                         "models", line_of(data, "models"))
     base_dir = Path(file).parent
-    models = []
-    names: dict[str, int | None] = {}
-    for i, item in enumerate(raw):
-        where = Where(file, line_of(raw, i), f"models[{i}]")
-        model = _parse_model(item, where, base_dir)
-        if model.name is not None:
-            if model.name in names:
-                raise where.error(f"model name {model.name!r} is used twice (first on line "
-                                  f"{names[model.name]})", "name", line_of(item, "name"))
-            names[model.name] = line_of(item, "name")
-        models.append(model)
-    return Budget(file=file, models=tuple(models), description=description)
+    models = tuple(_parse_model(item, Where(file, line_of(raw, i), f"models[{i}]"), base_dir)
+                   for i, item in enumerate(raw))
+    return Budget(file=file, models=models, description=description)
 
 
 def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
     if not isinstance(raw, LMap):
         raise where.error("a model must be a mapping such as {spec: mobilenet_v1, alpha: 0.5, "
                           "resolution: 160, limits: {macs: 80M}}")
-    _no_unknown(raw, MODEL_FIELDS, where, "model")
+    no_unknown(raw, MODEL_FIELDS, where, "model")
 
     def bad(key: str, message: str) -> SpecError:
         return where.error(message, key, line_of(raw, key))
@@ -319,9 +321,9 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
         raise SpecError("max_increase needs a `baseline:` report for this model (save one "
                         "with mnprof cost --format json --output baseline.json)",
                         file=where.file, line=first.line, field=first.field)
-    return ModelBudget(name=name, spec=_relative(spec, base_dir, spec=True), alpha=float(alpha),
+    return ModelBudget(name=name, spec=_spec_ref(spec.strip(), base_dir), alpha=float(alpha),
                        resolution=resolution,
-                       baselines=tuple(_relative(b, base_dir) for b in baselines),
+                       baselines=tuple(str(base_dir / b.strip()) for b in baselines),
                        limits=tuple(limits), where=where)
 
 
@@ -335,7 +337,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
     shorthand = not isinstance(value, LMap)
     if shorthand:
         if isinstance(value, (dict, list)):
-            raise SpecError(f"must be a limit ({_HINT[m.unit]}) or a mapping with "
+            raise SpecError(f"must be a limit ({HINTS[m.unit]}) or a mapping with "
                             f"{' / '.join(RULES)}", file=where.file, line=line, field=field)
         value = LMap({"max": value})
         value.line, value.lines = line, {"max": line}
@@ -383,24 +385,13 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
     return out
 
 
-def _relative(ref: str, base_dir: Path, *, spec: bool = False) -> str:
-    """A path written in a budget, relative to the budget's directory (built-in names stay)."""
-    text = ref.strip()
-    looks_like_path = any(c in text for c in "/\\") or text.endswith((".yaml", ".yml"))
-    path = Path(text)
-    if spec and not looks_like_path and NAME_RE.match(text) and (
-            text in builtin_names() or not (base_dir / path).exists()):
-        return text       # a built-in name (or an unknown one: load_spec lists the built-ins)
-    if path.is_absolute() or str(base_dir) in ("", "."):
-        return text
-    return str(base_dir / path)
-
-
-def _no_unknown(data: LMap, allowed: tuple[str, ...], where: Where, what: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise where.error(f"unknown field in {what}{did_you_mean(key, allowed)}; fields: "
-                              f"{', '.join(allowed)}", key, line_of(data, key))
+def _spec_ref(text: str, base_dir: Path) -> str:
+    """A budget's spec as ``load_spec`` takes it: a built-in's name, or a path from the cwd."""
+    try:
+        path, _ = resolve_spec_path(text, base_dir=base_dir)
+    except SpecError:
+        return text         # no such built-in: load_spec says so, naming the budget's model
+    return path.stem if path.parent == builtin_dir() else str(path)
 
 
 def command_line_budget(spec: str, alpha: float, resolution: int | None,

@@ -15,14 +15,13 @@ resolved against its baseline: ``floor(baseline * (1 + pct/100))`` for counts
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budget import (
     COMMAND_LINE,
@@ -38,25 +37,23 @@ from .budget import (
 from .cost import analyze
 from .errors import MnprofError, SpecError
 from .graph import Graph, build
+from .report import BENCH_SCHEMA, COST_SCHEMA, SWEEP_SCHEMA
 from .spec import load_spec
+from .yamlsrc import read_text
 
-MAX_REPORT_BYTES = 64 << 20
-COST_SCHEMA, SWEEP_SCHEMA, BENCH_SCHEMA = "mnprof.cost/1", "mnprof.sweep/1", "mnprof.bench/1"
+if TYPE_CHECKING:
+    from .bench.result import LatencyStats
+
+MAX_REPORT_BYTES = 64 << 20     # a saved report's cap (a spec's is 1 MiB)
 CHECK_SCHEMA = "mnprof.check/1"
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """One latency measurement (milliseconds), with how it was taken and its spread."""
+    """One latency measurement: how it was taken, and the bench's statistics (ms)."""
 
-    threads: int
-    runs: int                       # timed runs actually made
-    warmup: int
-    min_time: float
-    median_ms: float
-    p90_ms: float
-    p10_ms: float | None = None
-    stdev_ms: float | None = None
+    settings: BenchSettings
+    stats: LatencyStats             # runs actually made, median, p10, p90, stdev
 
 
 @dataclass(frozen=True)
@@ -118,6 +115,14 @@ class CheckReport:
     def failed(self) -> tuple[CheckResult, ...]:
         return tuple(r for r in self.results if not r.passed)
 
+    @property
+    def n_failed(self) -> int:
+        return len(self.failed)
+
+    @property
+    def n_passed(self) -> int:
+        return len(self.results) - self.n_failed
+
 
 Progress = Callable[[str], None]
 
@@ -128,12 +133,14 @@ def check_budget(budget: Budget | str | Path | None = None, *,
     if not isinstance(budget, Budget):
         budget = load_budget(budget)
     prepared = [_prepare(budget, m) for m in budget.models]
-    labels: dict[str, ModelBudget] = {}
-    for p in prepared:
-        if p.label in labels:
-            raise p.model.where.error(f"two models are both called {p.label!r}; give each a "
-                                      "`name:`", "name")
-        labels[p.label] = p.model
+    first: dict[str, ModelBudget] = {}
+    for p in prepared:          # names given, and the default <spec>-<alpha>-<resolution>
+        if p.label in first:
+            was = first[p.label].where
+            raise p.model.where.error(f"model name {p.label!r} is used twice (first: "
+                                      f"{was.path}, line {was.line}); give each model its "
+                                      "own `name:`", "name")
+        first[p.label] = p.model
     results: list[CheckResult] = []
     for p in prepared:
         results += _check_model(p, progress)
@@ -196,19 +203,11 @@ def _read_report(path: str, model: ModelBudget, graph: Graph) -> _Report:
     def bad(message: str) -> SpecError:
         return model.where.error(f"{path}: {message}", "baseline")
 
-    p = Path(path)
     try:
-        if p.stat().st_size > MAX_REPORT_BYTES:
-            raise bad(f"larger than {MAX_REPORT_BYTES >> 20} MiB: not a saved report")
-        data = json.loads(p.read_bytes().decode("utf-8"), parse_constant=_no_constant)
-    except FileNotFoundError:
-        raise bad("no such baseline file") from None
-    except IsADirectoryError:
-        raise bad("is a directory, not a baseline report") from None
-    except OSError as exc:
-        raise bad(f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise bad("not UTF-8 text: not a saved report") from None
+        data = json.loads(read_text(path, what="baseline", max_bytes=MAX_REPORT_BYTES),
+                          parse_constant=_no_constant)
+    except SpecError as exc:
+        raise bad(exc.message) from None
     except json.JSONDecodeError as exc:
         raise bad(f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except ValueError as exc:
@@ -217,7 +216,6 @@ def _read_report(path: str, model: ModelBudget, graph: Graph) -> _Report:
         raise bad("not an mnprof report (no `schema` field); save one with mnprof cost "
                   "--format json --output FILE")
     schema = data["schema"]
-    counts = [m for m in METRICS.values() if m.unit is not Unit.MS]
     values: dict[str, int | float] = {}
     if schema == SWEEP_SCHEMA:
         rows = data.get("rows")
@@ -227,8 +225,8 @@ def _read_report(path: str, model: ModelBudget, graph: Graph) -> _Report:
         if row is None:
             raise bad(f"the sweep has no row for alpha {graph.alpha:g}, resolution "
                       f"{graph.resolution}")
-        for m in counts:
-            if m.name in row:
+        for m in METRICS.values():
+            if m.unit is not Unit.MS and m.name in row:
                 values[m.name] = _count(row[m.name], f"rows[].{m.name}", bad)
         return _Report(path, values, None)
     if schema not in (COST_SCHEMA, BENCH_SCHEMA):
@@ -238,23 +236,17 @@ def _read_report(path: str, model: ModelBudget, graph: Graph) -> _Report:
     if alpha != graph.alpha or res != graph.resolution:
         raise bad(f"is a report at alpha {alpha}, resolution {res}; this model is at alpha "
                   f"{graph.alpha:g}, resolution {graph.resolution}")
+    section = "totals" if schema == COST_SCHEMA else "latency_ms"
+    figures = data.get(section)
+    if not isinstance(figures, dict):
+        raise bad(f"has no `{section}` object")
+    for m in METRICS.values():
+        top, _, key = m.baseline_key.partition(".")
+        if top == section and key in figures:
+            read = _ms if m.unit is Unit.MS else _count
+            values[m.name] = read(figures[key], m.baseline_key, bad)
     threads = None
-    if schema == COST_SCHEMA:
-        totals = data.get("totals")
-        if not isinstance(totals, dict):
-            raise bad("has no `totals` object")
-        for m in counts:
-            key = m.baseline_key.split(".", 1)[1]
-            if key in totals:
-                values[m.name] = _count(totals[key], m.baseline_key, bad)
-    else:
-        latency = data.get("latency_ms")
-        if not isinstance(latency, dict):
-            raise bad("has no `latency_ms` object")
-        for m in METRICS.values():
-            if m.unit is Unit.MS and m.baseline_key.split(".", 1)[1] in latency:
-                values[m.name] = _ms(latency[m.baseline_key.split(".", 1)[1]],
-                                     m.baseline_key, bad)
+    if schema == BENCH_SCHEMA:
         env = data.get("environment")
         got = env.get("threads") if isinstance(env, dict) else None
         threads = got if isinstance(got, int) and not isinstance(got, bool) else None
@@ -283,19 +275,16 @@ def _ms(value: Any, key: str, bad: Callable[[str], SpecError]) -> float:
 
 
 def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
-    needs_cost = any(METRICS[lim.metric].unit is not Unit.MS for lim in p.model.limits)
-    actual: dict[str, int | float] = {}
-    if needs_cost:
-        r = analyze(p.graph)
-        actual = {"macs": r.totals.macs, "params": r.totals.params,
-                  "params_framework": r.totals.params_framework,
-                  "activations": r.totals.activations,
-                  "peak_activation_bytes": r.peak_activation_bytes}
+    needs_cost = any(lim.bench is None for lim in p.model.limits)
+    cost = analyze(p.graph) if needs_cost else None
     measured: dict[BenchSettings, Measurement] = {}
     results = []
     for i, limit in enumerate(p.model.limits):
+        metric = METRICS[limit.metric]
         measurement = None
-        if limit.bench is not None:
+        if limit.bench is None:             # a count: from the cost report
+            value = metric.read(cost)
+        else:                               # a latency: limits with equal settings share one
             if limit.bench not in measured:
                 if progress:
                     b = limit.bench
@@ -304,10 +293,7 @@ def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
                              f"and {b.min_time:g} s")
                 measured[limit.bench] = measure(p.graph, limit.bench)
             measurement = measured[limit.bench]
-            value: int | float = (measurement.median_ms if limit.metric == "latency_median_ms"
-                                  else measurement.p90_ms)
-        else:
-            value = actual[limit.metric]
+            value = metric.read(measurement.stats)
         results.append(evaluate(limit, value, p.baselines.get(i), measurement=measurement,
                                 model=p.label, spec=p.model.spec, alpha=p.graph.alpha,
                                 resolution=p.graph.resolution))
@@ -318,9 +304,8 @@ def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, 
              measurement: Measurement | None = None, model: str = "", spec: str = "",
              alpha: float = 1.0, resolution: int = 0) -> CheckResult:
     """One limit against one actual value (a pure function)."""
-    unit = METRICS[limit.metric].unit
     if limit.rule is Rule.MAX:
-        value: int | float | Fraction = limit.amount
+        lim: int | float = limit.amount     # parsed: an int for counts, a float for ms
     else:
         if baseline is None:
             raise ValueError("a relative limit needs its baseline")
@@ -329,10 +314,7 @@ def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, 
         else:
             value = Fraction(baseline.value) + Fraction(limit.amount)
         # counts are integers, so "<= x" and "<= floor(x)" agree: keep the limit exact
-        value = math.floor(value) if unit is not Unit.MS else float(value)
-    lim: int | float = value if isinstance(value, int) else float(value)
-    if unit is Unit.MS:
-        lim = float(lim)
+        lim = float(value) if METRICS[limit.metric].unit is Unit.MS else math.floor(value)
     tolerance = float(limit.tolerance) if limit.tolerance is not None else None
     threshold = lim * (1 + tolerance) if tolerance is not None else lim
     return CheckResult(model=model, spec=spec, alpha=alpha, resolution=resolution,
@@ -347,36 +329,15 @@ def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, 
 
 
 def measure(graph: Graph, settings: BenchSettings) -> Measurement:
-    """Median and p90 latency of ``graph`` from ``mnprof.bench.measure_latency``."""
+    """The latency of ``graph`` from ``mnprof.bench.measure_latency``."""
+    from . import bench  # loaded only when a budget has a latency limit
+
     try:
-        bench = importlib.import_module("mnprof.bench")
+        report = bench.measure_latency(graph, threads=settings.threads, runs=settings.runs,
+                                       warmup=settings.warmup, min_time=settings.min_time)
     except ImportError as exc:
-        raise MnprofError(f"latency limits need mnprof's bench, which cannot be loaded "
-                          f"({exc})") from None
-    report = bench.measure_latency(graph, threads=settings.threads, runs=settings.runs,
-                                   warmup=settings.warmup, min_time=settings.min_time)
-    if getattr(report, "interrupted", False):
-        raise _Interrupted("interrupted while measuring latency: no verdict")
-    lat = report.latency_ms
-    median, p90 = getattr(lat, "median", None), getattr(lat, "p90", None)
-    runs = getattr(lat, "runs", None)
-    for name, v in (("median", median), ("p90", p90)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                or v <= 0:
-            raise MnprofError(f"the bench returned no usable {name} latency ({v!r}); "
-                              "the limit cannot be checked")
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise MnprofError(f"the bench reported {runs!r} timed runs; the limit cannot be checked")
-    p10, stdev = getattr(lat, "p10", None), getattr(lat, "stdev", None)
-    return Measurement(threads=settings.threads, runs=runs, warmup=settings.warmup,
-                       min_time=settings.min_time, median_ms=float(median), p90_ms=float(p90),
-                       p10_ms=_opt_float(p10), stdev_ms=_opt_float(stdev))
-
-
-class _Interrupted(MnprofError):
-    exit_code = 130
-
-
-def _opt_float(v: Any) -> float | None:
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    return float(v) if ok else None
+        raise MnprofError(f"latency limits need onnx and onnxruntime, which cannot be "
+                          f"loaded ({exc})") from None
+    if report.interrupted:      # Ctrl-C after some runs: a part of a measurement is no verdict
+        raise bench.BenchInterrupted(report)
+    return Measurement(settings, report.latency_ms)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from typing import Any
 
 from . import __version__
 from .budget import METRICS, Rule, Unit
-from .check import CHECK_SCHEMA, CheckReport, CheckResult, Measurement
+from .check import CHECK_SCHEMA, BaselineValue, CheckReport, CheckResult, Measurement
 from .render import Column, Table
 
 # ---------------------------------------------------------------------------
@@ -34,24 +33,35 @@ def rule_text(r: CheckResult) -> str:
     amount = f"{r.text} ms" if unit is Unit.MS and not r.text.endswith(("ms", "%")) else r.text
     text = f"max {amount}" if r.rule is Rule.MAX else f"max +{amount} vs baseline"
     if r.tolerance is not None:
-        text += f" (+{_pct(100 * r.tolerance)} tolerance)"
+        text += f" (+{_short_pct(100 * r.tolerance)} tolerance)"
     return text
 
 
 def verdict(report: CheckReport) -> str:
-    n, bad = len(report.results), len(report.failed)
-    if not bad:
+    n = len(report.results)
+    if not report.n_failed:
         return "PASSED: the 1 limit holds" if n == 1 else f"PASSED: all {n} limits hold"
-    return f"FAILED: {bad} of {n} limit{'s' if n != 1 else ''} exceeded"
+    return f"FAILED: {report.n_failed} of {n} limit{'s' if n != 1 else ''} exceeded"
 
 
-def _pct(v: float) -> str:
+def _short_pct(v: float) -> str:
+    """5.0 -> "5%", 0.5 -> "0.5%": as a budget writes it. Not ``units.pct`` ("5.00%"):
+    this text is part of each limit's JUnit test name, which CI keeps history by."""
     return f"{v:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _signed_pct(v: float) -> str:
+    return f"{v:+.2f}%"
 
 
 def _headroom(r: CheckResult) -> str:
     pct = r.headroom_pct
-    return show(r.headroom, r.metric) + (f" ({pct:+.2f}%)" if pct is not None else "")
+    return show(r.headroom, r.metric) + (f" ({_signed_pct(pct)})" if pct is not None else "")
+
+
+def _baseline(r: CheckResult, b: BaselineValue) -> str:
+    change = f" (change {_signed_pct(r.change_pct)})" if r.change_pct is not None else ""
+    return f"baseline {show(b.value, r.metric)} from {b.file}{change}"
 
 
 def _result(r: CheckResult) -> str:
@@ -69,23 +79,18 @@ def detail(r: CheckResult) -> str:
         text += f", threshold {show(r.threshold, r.metric)}"
     text += f": {verb}, headroom {_headroom(r)}"
     if r.baseline is not None:
-        text += f"; baseline {show(r.baseline.value, r.metric)} from {r.baseline.file}"
-        if r.change_pct is not None:
-            text += f" (change {r.change_pct:+.2f}%)"
+        text += f"; {_baseline(r, r.baseline)}"
     if r.measurement is not None:
         text += f"; {measurement_text(r.measurement)}"
     return text
 
 
 def measurement_text(m: Measurement) -> str:
-    text = (f"{m.runs} timed runs after {m.warmup} warm-up, {m.threads} thread"
-            f"{'s' if m.threads != 1 else ''}: median {m.median_ms:.3f} ms")
-    if m.p10_ms is not None:
-        text += f", p10 {m.p10_ms:.3f}"
-    text += f", p90 {m.p90_ms:.3f} ms"
-    if m.stdev_ms is not None:
-        text += f", stdev {m.stdev_ms:.3f} ms ({100 * m.stdev_ms / m.median_ms:.1f}% of median)"
-    return text
+    s, threads = m.stats, m.settings.threads
+    return (f"{s.runs} timed runs after {m.settings.warmup} warm-up, {threads} thread"
+            f"{'s' if threads != 1 else ''}: median {s.median:.3f} ms, p10 {s.p10:.3f}, "
+            f"p90 {s.p90:.3f} ms, stdev {s.stdev:.3f} ms ({100 * s.stdev / s.median:.1f}% of "
+            "median)")
 
 
 # ---------------------------------------------------------------------------
@@ -108,18 +113,19 @@ def result_to_dict(r: CheckResult) -> dict[str, Any]:
             "file": r.baseline.file, "value": r.baseline.value,
             "change_pct": _num(r.change_pct)},
         "measurement": None if m is None else {
-            "threads": m.threads, "runs": m.runs, "warmup": m.warmup, "min_time_s": m.min_time,
-            "median_ms": m.median_ms, "p10_ms": m.p10_ms, "p90_ms": m.p90_ms,
-            "stdev_ms": m.stdev_ms},
+            "threads": m.settings.threads, "runs": m.stats.runs, "warmup": m.settings.warmup,
+            "min_time_s": m.settings.min_time, "median_ms": m.stats.median,
+            "p10_ms": m.stats.p10, "p90_ms": m.stats.p90, "stdev_ms": m.stats.stdev},
         "budget_line": r.line, "field": r.field,
     }
 
 
 def check_to_dict(report: CheckReport) -> dict[str, Any]:
-    n, bad = len(report.results), len(report.failed)
     return {
         "schema": CHECK_SCHEMA, "mnprof_version": __version__, "budget": report.budget,
-        "passed": report.passed, "summary": {"limits": n, "passed": n - bad, "failed": bad},
+        "passed": report.passed, "summary": {"limits": len(report.results),
+                                             "passed": report.n_passed,
+                                             "failed": report.n_failed},
         "rule": "a limit holds when actual <= threshold; threshold = limit, plus the "
                 "tolerance for latency limits; headroom = limit - actual",
         "results": [result_to_dict(r) for r in report.results],
@@ -149,12 +155,8 @@ def check_tables(report: CheckReport) -> list[Table]:
         first = results[0]
         rows = tuple((r.metric, rule_text(r), show(r.limit, r.metric), show(r.actual, r.metric),
                       _headroom(r), _result(r)) for r in results)
-        notes = []
-        for r in results:
-            if r.baseline is not None:
-                change = f" ({r.change_pct:+.2f}%)" if r.change_pct is not None else ""
-                notes.append(f"{r.metric}: baseline {show(r.baseline.value, r.metric)} from "
-                             f"{r.baseline.file}, now {show(r.actual, r.metric)}{change}")
+        notes = [f"{r.metric}: {_baseline(r, r.baseline)}" for r in results
+                 if r.baseline is not None]
         seen: list[Measurement] = []
         for r in results:
             if r.measurement is not None and r.measurement not in seen:
@@ -164,11 +166,6 @@ def check_tables(report: CheckReport) -> list[Table]:
                  f"{first.resolution})")
         tables.append(Table(title, cols, rows, note="\n".join(notes)))
     return tables
-
-
-def markdown_tables(report: CheckReport) -> list[Table]:
-    """The same tables, with notes as markdown line breaks."""
-    return [replace(t, note=t.note.replace("\n", "  \n")) for t in check_tables(report)]
 
 
 def markdown_header(report: CheckReport) -> str:
@@ -189,9 +186,9 @@ def _x(text: Any) -> str:
 
 def to_junit(report: CheckReport) -> str:
     """JUnit XML: a test suite per model, a test case per limit (ElementTree escapes)."""
-    n, bad = len(report.results), len(report.failed)
-    root = ET.Element("testsuites", name=_x(f"mnprof check {report.budget}"), tests=str(n),
-                      failures=str(bad), errors="0", skipped="0")
+    root = ET.Element("testsuites", name=_x(f"mnprof check {report.budget}"),
+                      tests=str(len(report.results)), failures=str(report.n_failed),
+                      errors="0", skipped="0")
     for model, results in _by_model(report).items():
         fails = sum(not r.passed for r in results)
         suite = ET.SubElement(root, "testsuite", name=_x(model), tests=str(len(results)),

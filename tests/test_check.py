@@ -7,8 +7,8 @@ from Table 1 of the paper (channels int(c * alpha), "same" padding) without mnpr
 from __future__ import annotations
 
 import json
-import math
 import re
+import subprocess
 import sys
 import textwrap
 import types
@@ -18,9 +18,13 @@ from pathlib import Path
 import pytest
 
 import mnprof
+import mnprof.bench
+from mnprof.bench.result import Environment, LatencyReport, LatencyStats
 from mnprof.budget import Unit, parse_amount, parse_increase, parse_percent
 from mnprof.check import CheckReport, check_budget
 from mnprof.check_report import _x
+from mnprof.schema import budget_schema_text
+from mnprof.spec import builtin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT_METRICS = ("macs", "params", "params_framework", "activations", "peak_activation_bytes")
@@ -198,7 +202,7 @@ def test_percent_increase_boundary(run, budget, tmp_path, metric):
         code, out = check_json(run, budget(model_yaml(f"{metric}: {{max_increase: 1%}}\n",
                                                       extra=f"    baseline: {name}\n")))
         (r,) = out["results"]
-        assert code == exit_code and r["limit"] == math.floor(base * 101 / 100)
+        assert code == exit_code and r["limit"] == base * 101 // 100
         assert r["baseline"]["value"] == base and r["rule"] == "max_increase"
 
 
@@ -233,6 +237,8 @@ def test_one_off_relative_limit(run, tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (None, "no such baseline file"),
+    ("dir", "is a directory, not a baseline file"),
+    (b"\xff{}", "not UTF-8 text (byte 0)"),
     ("{not json", "not valid JSON"),
     ('{"schema": "mnprof.cost/1", "alpha": 0.5, "resolution": 160, "totals": {"macs": NaN}}',
      "NaN"),
@@ -248,7 +254,11 @@ def test_one_off_relative_limit(run, tmp_path):
      "no row for alpha 0.5, resolution 160"),
 ])
 def test_bad_baselines_exit_2(run, budget, tmp_path, content, message):
-    if content is not None:
+    if content == "dir":
+        (tmp_path / "base.json").mkdir()
+    elif isinstance(content, bytes):
+        (tmp_path / "base.json").write_bytes(content)
+    elif content is not None:
         (tmp_path / "base.json").write_text(content)
     path = budget(model_yaml("macs: {max_increase: 1%}\n", extra="    baseline: base.json\n"))
     line = error_line(run("check", path))
@@ -269,8 +279,9 @@ def test_relative_limit_without_baseline(run, budget):
 
 @pytest.fixture
 def fake_bench(monkeypatch):
+    """``mnprof.bench.measure_latency`` replaced: chosen figures, in the bench's own types."""
     calls: list[dict] = []
-    state = {"median": 5.0, "p90": 6.0, "runs": 40, "interrupted": False, "error": None}
+    state = {"median": 5.0, "p90": 6.0, "interrupted": False, "error": None}
 
     def measure_latency(graph, *, threads, runs, warmup, min_time):
         calls.append({"model": graph.model, "resolution": graph.resolution,
@@ -278,13 +289,16 @@ def fake_bench(monkeypatch):
                       "min_time": min_time})
         if state["error"]:
             raise state["error"]
-        lat = types.SimpleNamespace(median=state["median"], p90=state["p90"],
-                                    runs=state["runs"], p10=4.5, stdev=0.25)
-        return types.SimpleNamespace(latency_ms=lat, interrupted=state["interrupted"])
+        stats = LatencyStats(runs=40, median=state["median"], p10=4.5, p90=state["p90"],
+                             mean=5.0, stdev=0.25, cv=0.05, min=4.0, max=7.0)
+        env = Environment(cpu_model="test", logical_cpus=2, physical_cores=2, cores_used=threads,
+                          onnxruntime_version="-", threads=threads, inter_op_threads=1,
+                          execution_mode="sequential", opt_level="all", opset=13, batch=1,
+                          runs=40, warmup=warmup, min_time_s=min_time, simd="", nchwc_block=0,
+                          spinning="")
+        return LatencyReport(stats, threads, env, interrupted=state["interrupted"])
 
-    module = types.ModuleType("mnprof.bench")
-    module.measure_latency = measure_latency
-    monkeypatch.setitem(sys.modules, "mnprof.bench", module)
+    monkeypatch.setattr(mnprof.bench, "measure_latency", measure_latency)
     return types.SimpleNamespace(calls=calls, state=state)
 
 
@@ -332,26 +346,24 @@ def test_relative_latency_limit(run, budget, fake_bench, tmp_path):
     assert "measured with 1 threads" in error_line(run("check", path))
 
 
-@pytest.mark.parametrize("problem, message", [
-    ("nan", "no usable median"), ("error", "could not run: RuntimeError: ort failed"),
-    ("runs", "0 timed runs"), ("missing", "cannot be loaded")])
-def test_a_bench_that_fails_is_never_a_verdict(run, budget, fake_bench, monkeypatch, problem,
-                                              message):
-    if problem == "nan":
-        fake_bench.state["median"] = float("nan")
-    elif problem == "error":
-        fake_bench.state["error"] = RuntimeError("ort failed")
-    elif problem == "runs":
-        fake_bench.state["runs"] = 0
-    else:
-        monkeypatch.setitem(sys.modules, "mnprof.bench", None)   # import fails
-    assert message in error_line(run("check", budget(model_yaml("latency_median_ms: 5\n"))))
+def test_a_bench_that_fails_is_never_a_verdict(run, budget, fake_bench):
+    fake_bench.state["error"] = RuntimeError("ort failed")
+    line = error_line(run("check", budget(model_yaml("latency_median_ms: 5\n"))))
+    assert "could not run: RuntimeError: ort failed" in line
+
+
+def test_latency_without_onnxruntime_exits_2(run, monkeypatch):
+    # The real bench, at a tiny size: the export works, the session cannot start.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    line = error_line(run("check", "-a", "0.25", "-r", "32", "--max-latency-ms", "1000"))
+    assert "latency limits need onnx and onnxruntime" in line and "onnxruntime" in line
 
 
 def test_interrupted_measurement_exits_130(run, budget, fake_bench):
     fake_bench.state["interrupted"] = True
     result = run("check", budget(model_yaml("latency_median_ms: 5\n")))
-    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert result.exit_code == 130 and "interrupted after 40 timed run(s)" in result.stderr
+    assert result.stdout == ""          # no verdict: no report
 
 
 def test_one_off_latency_options(run, fake_bench):
@@ -361,6 +373,24 @@ def test_one_off_latency_options(run, fake_bench):
     assert code == 1 and [r["passed"] for r in out["results"]] == [True, False]
     assert fake_bench.calls == [{"model": "mobilenet_v1", "resolution": 160, "threads": 2,
                                  "runs": 9, "warmup": 3, "min_time": 0.5}]
+
+
+def test_one_off_tolerance_defaults_as_in_a_budget(run, fake_bench):
+    fake_bench.state["median"] = 5.2                # limit 5 ms + 5%: 5.25 ms
+    code, out = check_json(run, "-a", "0.5", "-r", "160", "--max-latency-ms", "5")
+    (r,) = out["results"]
+    assert code == 0 and r["tolerance"] == 0.05 and r["threshold"] == pytest.approx(5.25)
+    assert "[default: 5%]" in run("check", "--help").stdout
+
+
+def test_a_spec_file_is_not_probed_as_a_budget_when_it_loads(run, write_spec, monkeypatch):
+    import mnprof.cli.check as cli_check
+
+    def probe(path):
+        raise AssertionError("probed")
+    monkeypatch.setattr(cli_check, "_is_budget", probe)
+    spec = write_spec((builtin_dir() / "mobilenet_v1.yaml").read_text())
+    assert run("check", spec, "-a", "0.5", "-r", "160", "--max-macs", "80M").exit_code == 0
 
 
 # ---------------------------------------------------------------------------
@@ -425,6 +455,62 @@ def test_output_file_is_written_and_inputs_are_protected(run, budget, tmp_path):
     assert Path(path).read_text() == before
     assert "same file" in error_line(run("check", path, "-o", str(out), "--report",
                                          f"junit={out}"))
+
+
+def test_report_targets_are_checked_before_the_run(run, budget, tmp_path, fake_bench):
+    path = budget(model_yaml("latency_median_ms: 5\n"))
+    assert "is a directory" in error_line(run("check", path, "--report",
+                                              f"junit={tmp_path}"))
+    assert "does not exist" in error_line(run("check", path, "-o",
+                                              str(tmp_path / "no" / "r.json")))
+    assert fake_bench.calls == []                 # nothing measured
+
+
+def test_paths_in_a_budget_are_relative_to_it(run, tmp_path, monkeypatch):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "net.yaml").write_text((builtin_dir() / "mobilenet_v1.yaml").read_text())
+    cost_report(sub / "base.json", {"macs": V1["macs"]})
+    (sub / "mobilenet_v1").write_text("not a spec")  # a built-in name stays the built-in
+    (sub / "budget.yaml").write_text(
+        "models:\n"
+        "  - {spec: net.yaml, alpha: 0.5, resolution: 160, baseline: base.json,\n"
+        "     limits: {macs: {max_increase: 0%}}}\n"
+        "  - {spec: mobilenet_v1, alpha: 0.5, resolution: 160, name: builtin,\n"
+        "     limits: {macs: 80M}}\n")
+    monkeypatch.chdir(tmp_path)
+    code, out = check_json(run, "sub/budget.yaml")
+    assert code == 0
+    assert [(r["spec"], r["actual"]) for r in out["results"]] == [
+        (str(Path("sub", "net.yaml")), V1["macs"]), ("mobilenet_v1", V1["macs"])]
+    assert out["results"][0]["baseline"]["file"] == str(Path("sub", "base.json"))
+
+
+def test_markdown_notes_keep_their_lines(run, budget, tmp_path, fake_bench):
+    (tmp_path / "bench.json").write_text(json.dumps({
+        "schema": "mnprof.bench/1", "alpha": 0.5, "resolution": 160,
+        "environment": {"threads": 1}, "latency_ms": {"median": 4.0, "p90": 5.0}}))
+    path = budget(model_yaml("latency_median_ms: {max_increase: 25%}\n",
+                             extra="    baseline: bench.json\n"))
+    text = run("check", path, "-f", "markdown").stdout
+    note = text[text.index("latency_median_ms: baseline"):].splitlines()
+    assert note[0] == ("latency_median_ms: baseline 4.000 ms from "
+                       f"{tmp_path / 'bench.json'} (change +25.00%)  ")   # a line break
+    assert note[1].startswith("latency: 40 timed runs after 10 warm-up, 1 thread: median "
+                              "5.000 ms, p10 4.500, p90 6.000 ms, stdev 0.250 ms (5.0% of")
+
+
+def test_a_cost_only_check_never_loads_the_bench(budget):
+    path = budget(model_yaml("macs: 80M\npeak_activation_bytes: 1.5MiB\n"))
+    code = ("import sys; from mnprof.cli import main\n"
+            f"try: main(['check', {path!r}, '-f', 'json'])\n"
+            "except SystemExit as e: assert e.code in (0, None), e.code\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('mnprof.bench', 'onnx'))),"
+            " file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert json.loads(result.stdout)["passed"] is True
+    assert result.stderr.strip() == "[]"
 
 
 def test_library_api(tmp_path):
@@ -511,10 +597,10 @@ BAD_FIELDS = [
      "        min_time: x\n", 6, "models[0].limits.latency_p90_ms.min_time", "seconds"),
     ("models:\n  - {name: a, spec: mobilenet_v1, limits: {macs: 1}}\n"
      "  - {name: a, spec: mobilenet_v1, limits: {macs: 1}}\n", 3, "models[1].name",
-     "used twice (first on line 2)"),
-    ("models:\n  - {spec: mobilenet_v1, limits: {macs: 1}}\n"
+     "'a' is used twice (first: models[0], line 2)"),
+    ("models:\n  - {spec: mobilenet_v1, limits: {macs: 1}}\n"       # the default names
      "  - {spec: mobilenet_v1, limits: {params: 1}}\n", 3, "models[1].name",
-     "both called 'mobilenet_v1-1-224'"),
+     "'mobilenet_v1-1-224' is used twice (first: models[0], line 2)"),
     ("models:\n  - spec: mobilenet_v1\n    limits: {macs: 1}\n    limits: {macs: 2}\n", 4, None,
      "duplicate key 'limits'"),
 ]
@@ -587,19 +673,23 @@ def test_help_documents_exit_codes(run):
 # The shipped JSON Schema
 
 
+def test_shipped_budget_schema_is_current():
+    shipped = ROOT / "mnprof" / "schemas" / "budget.schema.json"
+    assert shipped.read_text() == budget_schema_text(), "run `make schema`"
+
+
 def test_schema_accepts_good_budgets_and_rejects_bad_ones():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     import yaml
 
-    from mnprof.budget import BENCH_FIELDS, METRICS, MODEL_FIELDS, RULES, TOP_FIELDS
-    schema = json.loads((ROOT / "mnprof/schemas/budget.schema.json").read_text())
+    schema = json.loads(budget_schema_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     model = schema["$defs"]["model"]["properties"]
-    assert set(schema["properties"]) == set(TOP_FIELDS) and set(model) == set(MODEL_FIELDS)
-    assert set(model["limits"]["properties"]) == set(METRICS)
-    latency = schema["$defs"]["latency_limit"]["anyOf"][1]["properties"]
-    assert set(latency) == {*RULES, "tolerance", *BENCH_FIELDS}
+    assert model["limits"]["properties"]["macs"]["description"] == \
+        "multiply-accumulates of conv and fc layers"
+    latency = schema["$defs"]["ms_limit"]["anyOf"][1]["properties"]
+    assert (latency["tolerance"]["default"], latency["runs"]["default"]) == ("5%", 50)
 
     good = [yaml.safe_load((ROOT / "mnprof-budget.yaml").read_text())]
     good += [yaml.safe_load(block) for block in _yaml_blocks(ROOT / "docs/ci.md")
@@ -609,11 +699,25 @@ def test_schema_accepts_good_budgets_and_rejects_bad_ones():
         validator.validate(doc)
     # What JSON Schema cannot say: unique names, exact whole numbers, NaN (not JSON),
     # positive latencies; and duplicate keys, which yaml.safe_load drops silently.
-    beyond = ("used twice", "both called", "whole number", "finite", "> 0",
-              "greater than 0", "duplicate key")
+    beyond = ("used twice", "whole number", "finite", "> 0", "greater than 0",
+              "duplicate key")
     for text, _, _, message in BAD_FIELDS:
         if not any(b in message for b in beyond):
             assert list(validator.iter_errors(yaml.safe_load(text))), text
+    # The patterns come from the parser's own grammar: they accept what it accepts.
+    for value, unit in [("1.5MiB", "bytes"), ("800 K", "bytes"), ("4.2G", "count"),
+                        (" 7 k ", "count"), ("12.5ms", "ms"), (".5e3", "count")]:
+        parse_amount(value, Unit(unit))
+        assert not list(validator.iter_errors(
+            {"models": [{"spec": "s", "limits": {_METRIC_OF[unit]: value}}]})), value
+    for value, unit in [("4MiB", "count"), ("1.5XB", "bytes"), ("5s", "ms"), ("-1", "count")]:
+        with pytest.raises(ValueError):
+            parse_amount(value, Unit(unit))
+        assert list(validator.iter_errors(
+            {"models": [{"spec": "s", "limits": {_METRIC_OF[unit]: value}}]})), value
+
+
+_METRIC_OF = {"count": "macs", "bytes": "peak_activation_bytes", "ms": "latency_median_ms"}
 
 
 def _yaml_blocks(path: Path) -> list[str]:
@@ -634,9 +738,6 @@ def _yaml_blocks(path: Path) -> list[str]:
 
 
 def test_real_latency_check(run):
-    bench = pytest.importorskip("mnprof.bench")
-    if not hasattr(bench, "measure_latency"):
-        pytest.skip("mnprof.bench has no measure_latency yet")
     result = run("check", "-a", "0.25", "-r", "32", "--max-latency-ms", "1000",
                  "--runs", "5", "--min-time", "0", "--warmup", "1", "--format", "json")
     assert result.exit_code in (0, 1), result.stderr

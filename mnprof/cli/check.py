@@ -11,10 +11,8 @@ import click
 
 from ..budget import (
     DEFAULT_BUDGET,
-    DEFAULT_MIN_TIME,
-    DEFAULT_RUNS,
     DEFAULT_THREADS,
-    DEFAULT_WARMUP,
+    DEFAULT_TOLERANCE,
     METRICS,
     Budget,
     Unit,
@@ -30,13 +28,13 @@ from ..check_report import (
     check_tables,
     check_to_dict,
     markdown_header,
-    markdown_tables,
     to_junit,
     verdict,
 )
 from ..errors import MnprofError
-from ..render import Format, to_json, to_markdown, to_text, write_output
+from ..render import Format, check_target, to_json, to_markdown, to_text, write_output
 from ..spec import DEFAULT_SPEC, builtin_names, resolve_spec_path
+from ..timing import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP
 from ..yamlsrc import load_file
 from . import main
 from .options import (
@@ -127,8 +125,9 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
               help="A saved `mnprof cost/bench --format json` report (repeatable).")
 @alpha_option
 @res_option
-@click.option("--tolerance", type=PERCENT, default="5%", show_default=True,
-              help="Latency measured up to this much over the limit still passes.")
+@click.option("--tolerance", type=PERCENT, default=None,
+              help="Latency measured up to this much over the limit still passes "
+                   f"[default: {float(100 * DEFAULT_TOLERANCE):g}%].")
 @timing_options(threads_default=DEFAULT_THREADS, runs=DEFAULT_RUNS, warmup=DEFAULT_WARMUP,
                 min_time=DEFAULT_MIN_TIME, threads_help="Threads for latency limits.",
                 scope="Latency limits: ")
@@ -140,7 +139,7 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
           baselines: tuple[str, ...], alpha: float, resolution: int | None, threads: int,
-          tolerance: str, runs: int, min_time: float, warmup: int, fmt: str,
+          tolerance: str | None, runs: int, min_time: float, warmup: int, fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
     """Check a model budget: exit 0 if every limit holds, 1 if one is exceeded.
@@ -165,8 +164,8 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     given = {k: v for k, v in max_limits.items() if v is not None}
     one_off = bool(given or increases)
     if one_off:
-        latency = {"threads": threads, "tolerance": tolerance, "runs": runs,
-                   "min_time": min_time, "warmup": warmup}
+        latency = {"threads": threads, "runs": runs, "min_time": min_time, "warmup": warmup,
+                   **({"tolerance": tolerance} if tolerance is not None else {})}
         budget = _one_off(target, alpha, resolution, given, increases, baselines, latency)
     else:
         for name, opt in _ONE_OFF_ONLY.items():
@@ -182,8 +181,14 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     if len(set(paths)) != len(paths):
         raise click.UsageError("two reports would be written to the same file")
     for p in paths:
-        _check_writable(p)
-    report = _run(budget)
+        check_target(p)         # before a run that may take minutes
+    try:
+        report = _run(budget)
+    except MnprofError:
+        if one_off and target and _is_budget(target):   # probed only when the spec failed
+            raise click.UsageError(f"{target} is a budget file: run `mnprof check {target}` "
+                                   "without --max-* options (those check a spec)") from None
+        raise
     protect = _inputs(budget)
     for f, p in reports:
         write_output(_render(report, f, color=False), p, protect=protect)
@@ -208,13 +213,12 @@ def _one_off(target: str | None, alpha: float, resolution: int | None, given: di
         fields.setdefault(metric, {})["max_increase"] = amount
     limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
               for m, f in fields.items()]
-    if target and Path(target).is_file() and _is_budget(target):
-        raise click.UsageError(f"{target} is a budget file: run `mnprof check {target}` "
-                               "without --max-* options (those check a spec)")
     return command_line_budget(target or DEFAULT_SPEC, alpha, resolution, limits, baselines)
 
 
 def _is_budget(path: str) -> bool:
+    if not Path(path).is_file():
+        return False
     try:
         data = load_file(path, what="spec")
     except MnprofError:
@@ -238,20 +242,11 @@ def _render(report: CheckReport, fmt: str, *, color: bool) -> str:
     if fmt == Format.JSON.value:
         return to_json(check_to_dict(report))
     if fmt == Format.MARKDOWN.value:
-        return to_markdown(markdown_header(report), markdown_tables(report))
+        return to_markdown(markdown_header(report), check_tables(report))
     if fmt == Format.JUNIT.value:
         return to_junit(report)
     text = to_text(check_header(report), check_tables(report), color=color)
     return text + verdict(report) + "\n"
-
-
-def _check_writable(path: str) -> None:
-    p = Path(path)
-    if p.is_dir():
-        raise MnprofError(f"{path}: is a directory; a report needs a file path")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise MnprofError(f"{path}: directory {str(parent)!r} does not exist")
 
 
 def _inputs(budget: Budget) -> list[str]:
