@@ -171,7 +171,7 @@ class BenchInterrupted(MnprofError):
 
     exit_code = 130
 
-    def __init__(self, report: BenchReport | None) -> None:
+    def __init__(self, report: BenchReport | LatencyReport | None) -> None:
         runs = report.latency_ms.runs if report else 0
         super().__init__(f"interrupted after {runs} timed run(s)")
         self.report = report

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from ..bench.core import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP
 from ..bench.runner import OptLevel
 from ..render import Format, to_json, to_markdown, to_text, write_output
 from . import EXIT_INTERRUPTED, fail, main
@@ -69,8 +68,7 @@ def _is_onnx(target: str | None) -> bool:
 @click.argument("target", required=False, metavar="[SPEC|MODEL.onnx]")
 @alpha_option
 @res_option
-@timing_options(threads_default=None, runs=DEFAULT_RUNS, warmup=DEFAULT_WARMUP,
-                min_time=DEFAULT_MIN_TIME,
+@timing_options(threads_default=None,
                 threads_help="onnxruntime intra-op threads (default: this machine's physical "
                              "cores).")
 @click.option("--per-layer", is_flag=True,

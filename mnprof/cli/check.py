@@ -34,7 +34,6 @@ from ..check_report import (
 from ..errors import MnprofError
 from ..render import Format, check_target, to_json, to_markdown, to_text, write_output
 from ..spec import DEFAULT_SPEC, builtin_names, resolve_spec_path
-from ..timing import DEFAULT_MIN_TIME, DEFAULT_RUNS, DEFAULT_WARMUP
 from ..yamlsrc import load_file
 from . import main
 from .options import (
@@ -128,8 +127,7 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
 @click.option("--tolerance", type=PERCENT, default=None,
               help="Latency measured up to this much over the limit still passes "
                    f"[default: {float(100 * DEFAULT_TOLERANCE):g}%].")
-@timing_options(threads_default=DEFAULT_THREADS, runs=DEFAULT_RUNS, warmup=DEFAULT_WARMUP,
-                min_time=DEFAULT_MIN_TIME, threads_help="Threads for latency limits.",
+@timing_options(threads_default=DEFAULT_THREADS, threads_help="Threads for latency limits.",
                 scope="Latency limits: ")
 @format_option(*_FORMATS)
 @output_option

@@ -80,13 +80,14 @@ def use_color(output: str | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def timing_options(*, threads_default: int | None, threads_help: str, runs: int, warmup: int,
-                   min_time: float, scope: str = "") -> Callable[[Any], Any]:
-    """--threads, --runs, --min-time and --warmup, as `bench` and `check` both take them.
+def timing_options(*, threads_default: int | None, threads_help: str,
+                   scope: str = "") -> Callable[[Any], Any]:
+    """--threads, --runs, --min-time and --warmup, as `bench` and `check` both take them,
+    with the defaults of ``mnprof.timing``."""
+    from ..timing import DEFAULT_MIN_TIME as min_time
+    from ..timing import DEFAULT_RUNS as runs
+    from ..timing import DEFAULT_WARMUP as warmup
 
-    The defaults are passed in (from ``mnprof.bench.core``) so that this module, which
-    the ``cost`` path imports, stays free of the bench.
-    """
     options = [
         click.option("--threads", "-t", type=click.IntRange(min=1), default=threads_default,
                      show_default=threads_default is not None, help=threads_help),
