@@ -21,5 +21,4 @@ bench:
 # budget's from mnprof.budget (tests check both are current).
 schema:
 	$(PYTHON) -m mnprof schema -o mnprof/schemas/spec.schema.json
-	$(PYTHON) -c 'from mnprof.render import atomic_write; from mnprof.schema import \
-	budget_schema_text as t; atomic_write("mnprof/schemas/budget.schema.json", t().encode())'
+	$(PYTHON) -m mnprof schema --budget -o mnprof/schemas/budget.schema.json

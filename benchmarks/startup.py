@@ -73,7 +73,7 @@ def main() -> None:
         start = time.perf_counter()
         rows = mnprof.sweep(spec, alphas, resolutions)
         times.append(time.perf_counter() - start)
-    assert len(rows) == 100
+    assert len(rows.rows) == 100
     show("100-point sweep, library (spec parsed once)", times)
     a = ",".join(f"{x:g}" for x in alphas)
     r = ",".join(str(x) for x in resolutions)

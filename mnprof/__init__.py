@@ -1,33 +1,38 @@
 """mnprof: exact cost and measured latency of MobileNet-family networks.
 
-The library API (the CLI only wraps it):
+The library API (the CLI only wraps it; see ``mnprof.api``):
 
 - ``load_spec(spec)``: read and validate a YAML spec (a path or a built-in name);
-- ``build(spec, alpha, resolution)``: the concrete layer graph;
+- ``build(spec, alpha, resolution, depth=)``: the concrete layer graph;
 - ``analyze(graph)``: exact per-layer, per-type and total cost;
 - ``cost(spec, alpha, resolution)``: the three above in one call;
 - ``sweep(spec, alphas, resolutions)``: totals over a grid;
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
-- ``bench(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
-- ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``.
+- ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
+- ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``;
+- ``render(report, fmt)``: any report as table, json, csv, markdown, junit or html.
 
-onnx and onnxruntime are imported only by the export and bench paths.
+onnx, onnxruntime and numpy are imported only by the paths that need them.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .api import (  # noqa: E402
+from .api import (
     analyze,
-    bench,
+    benchmark,
     build,
+    builtin_names,
+    builtin_summaries,
     check_budget,
     cost,
     export_onnx,
     load_spec,
+    measure_latency,
     sweep,
 )
+from .core.version import __version__
+from .output import render
 
-__all__ = ["__version__", "analyze", "bench", "build", "check_budget", "cost", "export_onnx",
-           "load_spec", "sweep"]
+__all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
+           "builtin_summaries", "check_budget", "cost", "export_onnx", "load_spec",
+           "measure_latency", "render", "sweep"]

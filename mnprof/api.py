@@ -1,4 +1,10 @@
-"""The library API: each function is what one CLI command calls."""
+"""The library API: each function is what one CLI command calls.
+
+No public name here equals a subpackage of mnprof (``mnprof.bench`` is the package,
+``mnprof.benchmark`` the function), so importing a subpackage can never shadow a
+function or the other way round. onnx, onnxruntime and numpy are imported only
+inside the functions that need them.
+"""
 
 from __future__ import annotations
 
@@ -6,82 +12,159 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cost import CostReport, analyze
-from .graph import build
-from .report import SpecSummary, SweepRow
-from .spec import Spec, builtin_names, load_spec
+from .analysis.cost import CostReport, analyze
+from .analysis.report import SpecSummary, SpecsReport, SweepReport, SweepRow
+from .model.graph import Graph
+from .spec.build import build
+from .spec.builtins import builtin_names, load_spec
+from .spec.document import Spec
 
 if TYPE_CHECKING:
-    from .bench.result import BenchReport
-    from .budget import Budget
-    from .check import CheckReport, Progress
-    from .export import ExportSummary
+    from .bench.result import BenchReport, LatencyReport
+    from .core.progress import Progress
+    from .gate.budget import Budget
+    from .gate.check import CheckReport
+    from .onnxio.export import ExportSummary
+
+SpecLike = Spec | str | Path | None
 
 
-def _as_spec(spec: Spec | str | Path | None) -> Spec:
+def _as_spec(spec: SpecLike) -> Spec:
     return spec if isinstance(spec, Spec) else load_spec(spec)
 
 
-def cost(spec: Spec | str | Path | None = None, alpha: float = 1.0,
-         resolution: int | None = None) -> CostReport:
-    """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha and resolution."""
-    return analyze(build(_as_spec(spec), alpha, resolution))
+def cost(spec: SpecLike = None, alpha: float | None = None, resolution: int | None = None, *,
+         depth: float | None = None, classes: int | None = None) -> CostReport:
+    """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha, depth and
+    resolution (each default: the spec's own)."""
+    return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes))
 
 
-def sweep(spec: Spec | str | Path | None, alphas: Iterable[float],
-          resolutions: Iterable[int]) -> list[SweepRow]:
+def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *,
+          depth: float | None = None, classes: int | None = None) -> SweepReport:
     """Totals for every (alpha, resolution) pair, alpha-major."""
     s = _as_spec(spec)
     rows = []
     res_list = list(resolutions)
     for a in alphas:
         for res in res_list:
-            r = analyze(build(s, a, res))
+            r = analyze(build(s, a, res, depth=depth, classes=classes))
             rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
-    return rows
+    return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
 
 
-def builtin_summaries() -> list[SpecSummary]:
-    """Each built-in spec with its totals at alpha 1 and its own resolution."""
+def builtin_summaries() -> SpecsReport:
+    """Each built-in spec with its totals at its own alpha, depth and resolution."""
     out = []
     for name in builtin_names():
         s = load_spec(name)
         r = cost(s)
-        out.append(SpecSummary(s.name, s.description, r.resolution, r.totals))
-    return out
+        out.append(SpecSummary(s.name, s.description, r.resolution, r.totals, r.alpha))
+    return SpecsReport(tuple(out))
 
 
-def export_onnx(spec: Spec | str | Path | None, output: str | Path, *, alpha: float = 1.0,
-                resolution: int | None = None, **options: Any) -> ExportSummary:
-    """Write the ONNX model of ``spec`` to ``output`` (options: opset, seed, fold_bn, batch).
+def export_onnx(spec: SpecLike, output: str | Path, *, alpha: float | None = None,
+                resolution: int | None = None, depth: float | None = None,
+                classes: int | None = None, opset: int | None = None, seed: int = 0,
+                fold_bn: bool = False, batch: int | None = 1) -> ExportSummary:
+    """Write the ONNX model of ``spec`` to ``output`` atomically (never over the spec's
+    own file); return what was written."""
+    from .onnxio.export import DEFAULT_OPSET, ExportSummary, export_model, save_model
 
-    See ``mnprof.export`` (onnx is imported only here).
-    """
-    from .export import export_onnx as run
-    return run(_as_spec(spec), output, alpha=alpha, resolution=resolution, **options)
-
-
-def bench(spec: Spec | str | Path | None = None, alpha: float = 1.0,
-          resolution: int | None = None, **options: Any) -> BenchReport:
-    """Time ``spec`` with onnxruntime on this CPU, end to end and per layer.
-
-    Options are those of ``mnprof.bench.bench_graph`` (threads, runs, warmup,
-    min_time, opt_level, batch, ...); onnxruntime is imported only here.
-    """
-    from .bench import bench_graph
     s = _as_spec(spec)
-    return bench_graph(build(s, alpha, resolution), spec=s.file, **options)
+    graph = build(s, alpha, resolution, depth=depth, classes=classes)
+    opset = DEFAULT_OPSET if opset is None else opset
+    model = export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
+                         check=False)
+    size = save_model(model, output, protect=[s.path] if s.path else [])
+    return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
+                         resolution=graph.resolution, opset=opset,
+                         nodes=len(model.graph.node),
+                         initializers=len(model.graph.initializer), bytes=size)
+
+
+def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
+              resolution: int | None = None, *, depth: float | None = None,
+              classes: int | None = None, **options: Any) -> BenchReport:
+    """Time a spec, a built graph, or an ONNX file (a path ending in .onnx) with
+    onnxruntime on this CPU, end to end and per layer.
+
+    Options are those of ``mnprof.bench.measure.bench_graph`` (threads, runs, warmup,
+    min_time, per_layer, opt_level, batch, progress, ...).
+    """
+    from .bench.measure import bench_graph, bench_onnx_file
+
+    if isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx"):
+        return bench_onnx_file(target, **options)
+    if isinstance(target, Graph):
+        return bench_graph(target, spec=target.file, **options)
+    graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
+    return bench_graph(graph, spec=graph.file, **options)
+
+
+def measure_latency(target: SpecLike | Graph = None, alpha: float | None = None,
+                    resolution: int | None = None, **options: Any) -> LatencyReport:
+    """End-to-end latency only (what latency limits and ``sweep --bench`` use)."""
+    from .bench.measure import measure_latency as run
+
+    graph = target if isinstance(target, Graph) else build(_as_spec(target), alpha, resolution)
+    return run(graph, **options)
+
+
+def load_budget(path: str | Path | None = None) -> Budget:
+    """Read and validate a budget file (default ./mnprof-budget.yaml)."""
+    from .gate.budget import load_budget as run
+    return run(path)
+
+
+def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None,
+                   limits: list[tuple[str, dict[str, Any]]],
+                   baselines: tuple[str, ...] = ()) -> Budget:
+    """The budget of ``mnprof check SPEC --max-...``: one model, limits as a file writes
+    them, e.g. ``[("macs", {"max": "80M"})]``."""
+    from .gate.budget import command_line_budget
+    from .spec.builtins import DEFAULT_SPEC
+    return command_line_budget(spec or DEFAULT_SPEC, 1.0 if alpha is None else alpha,
+                               resolution, limits, baselines)
+
+
+def is_budget_file(path: str) -> bool:
+    """Whether ``path`` reads as a budget (``models:``, no ``layers:``), not a spec."""
+    from .core.yamlsrc import load_file
+    try:
+        data = load_file(path, what="budget")
+    except Exception:  # noqa: BLE001  not readable as YAML: loading it as a spec says why
+        return False
+    return isinstance(data, dict) and "models" in data and "layers" not in data
+
+
+def budget_inputs(budget: Budget) -> list[str]:
+    """Files a check's reports must never overwrite: the budget, its specs and baselines."""
+    from .core.errors import MnprofError
+    from .spec.builtins import resolve_spec_path
+    files = [] if budget.file.startswith("<") else [budget.file]
+    for m in budget.models:
+        files += m.baselines
+        try:
+            files.append(str(resolve_spec_path(m.spec)[0]))
+        except MnprofError:
+            pass
+    return files
+
+
+def verdict(report: CheckReport) -> str:
+    """"PASSED: all 8 limits hold" or "FAILED: 1 of 8 limits exceeded"."""
+    from .gate.report import verdict as run
+    return run(report)
 
 
 def check_budget(budget: Budget | str | Path | None = None, *,
                  progress: Progress | None = None) -> CheckReport:
-    """Check a budget (a ``Budget`` or a budget file's path; default ./mnprof-budget.yaml).
-
-    Returns a ``mnprof.check.CheckReport``; see ``mnprof.check`` (imported only here).
-    """
-    from .check import check_budget as run
+    """Check a budget (a ``Budget`` or a budget file's path; default ./mnprof-budget.yaml)."""
+    from .gate.check import check_budget as run
     return run(budget, progress=progress)
 
 
-__all__ = ["analyze", "bench", "build", "builtin_summaries", "check_budget", "cost",
-           "export_onnx", "load_spec", "sweep"]
+__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names",
+           "builtin_summaries", "check_budget", "cost", "export_onnx", "is_budget_file",
+           "load_budget", "load_spec", "measure_latency", "one_off_budget", "sweep", "verdict"]

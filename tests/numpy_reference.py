@@ -1,82 +1,148 @@
 """An independent numpy forward pass of a built graph, for checking the ONNX export.
 
-Written from the layer definitions (the papers and the spec language), not from
-``mnprof.export`` nor ``Kind.emit``: it shares only the graph (names, attributes,
-shapes) and the weights of ``mnprof.weights.generate_weights``. It computes in
-float64, so the difference from onnxruntime's float32 is onnxruntime's rounding.
+Written from the layer definitions (the papers, PyTorch's documented semantics and
+the spec language), not from ``mnprof.onnxio.export`` nor ``Kind.emit``: it
+shares only the graph (names, attributes, shapes) and the weights of
+``mnprof.onnxio.weights.generate_weights``. It computes in float64, so the
+difference from onnxruntime's float32 is onnxruntime's rounding.
 
 Conventions restated here on purpose:
-- padding ``same``: output = ceil(input / stride); odd kernels pad (k-1)/2 on both
-  sides, even kernels pad the total (out-1)*s + k - in, the odd one at the end;
+- padding ``same``: output = ceil(input / stride); an odd (dilated) kernel pads
+  (k-1)/2 on both sides, an even one pads the total (out-1)*s + k - in, the odd one
+  at the end; explicit padding is (top, left, bottom, right);
+- ``ceil_mode``: the output size rounds up, less one when the last window would
+  start in the end padding (PyTorch); the extra windows see no padding values;
 - batch-norm at inference: gamma * (x - mean) / sqrt(var + eps) + beta;
-- hswish(x) = x * relu6(x + 3) / 6, hsigmoid(x) = relu6(x + 3) / 6;
-- average pooling divides by the number of real (not padded) elements.
+- hswish(x) = x * relu6(x + 3) / 6, hsigmoid(x) = relu6(x + 3) / 6,
+  silu(x) = x * sigmoid(x), gelu(x) = x * Phi(x) (the erf form);
+- average pooling divides by the number of real (not padded) elements, or with
+  ``count_include_pad`` by the window clipped to the padded input (PyTorch);
+- an activation or a kind this file does not define is an error, never skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mnprof.graph import INPUT, Graph, Node
-from mnprof.weights import BN_EPSILON
+from mnprof.model.graph import INPUT, Graph, Node
+
+BN_EPS_DEFAULT = 1e-5       # PyTorch's BatchNorm2d default
 
 
-def pads(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int]:
+def pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (v[0], v[-1])
+
+
+def resolve_pads(size: int, k: int, s: int, d: int, padding: Any, axis: int) -> tuple[int, int]:
     if padding == "valid":
         return 0, 0
-    if kernel % 2:
-        return (kernel - 1) // 2, (kernel - 1) // 2
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
+    if padding == "same":
+        keff = d * (k - 1) + 1
+        if keff % 2:
+            return (keff - 1) // 2, (keff - 1) // 2
+        out = -(-size // s)
+        total = max((out - 1) * s + keff - size, 0)
+        return total // 2, total - total // 2
+    t, left, b, r = padding
+    return (t, b) if axis == 0 else (left, r)
 
 
-def _windows(x: np.ndarray, k: int, s: int, padding: str, fill: float) -> np.ndarray:
-    """(N, C, Ho, Wo, k, k) windows of the padded input x (N, C, H, W)."""
-    (t, b), (lft, r) = pads(x.shape[2], k, s, padding), pads(x.shape[3], k, s, padding)
-    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (lft, r)), constant_values=fill)
-    return sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::s, ::s]
+def out_size(size: int, k: int, s: int, d: int, p0: int, p1: int, ceil_mode: bool) -> int:
+    span = size + p0 + p1 - d * (k - 1) - 1
+    if not ceil_mode:
+        return span // s + 1
+    n = math.ceil(span / s) + 1
+    return n - 1 if (n - 1) * s >= size + p0 else n
 
 
-def conv(x: np.ndarray, w: np.ndarray, stride: int, padding: str, groups: int) -> np.ndarray:
+def windows(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], d: tuple[int, int],
+            padding: Any, fill: float, ceil_mode: bool = False) -> np.ndarray:
+    """(N, C, Ho, Wo, kh, kw) windows of x (N, C, H, W), padded with ``fill``."""
+    h, w = x.shape[2:]
+    (t, b), (lft, r) = (resolve_pads(h, k[0], s[0], d[0], padding, 0),
+                        resolve_pads(w, k[1], s[1], d[1], padding, 1))
+    ho = out_size(h, k[0], s[0], d[0], t, b, ceil_mode)
+    wo = out_size(w, k[1], s[1], d[1], lft, r, ceil_mode)
+    # room for the ceil-mode windows that run past the end padding
+    need_h = (ho - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (wo - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (t, max(b, need_h - h - t)), (lft, max(r, need_w - w - lft))),
+                constant_values=fill)
+    span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+    win = sliding_window_view(xp, span, axis=(2, 3))[:, :, ::s[0], ::s[1], ::d[0], ::d[1]]
+    return win[:, :, :ho, :wo]
+
+
+def conv(x: np.ndarray, w: np.ndarray, stride: Any, dilation: Any, padding: Any,
+         groups: int) -> np.ndarray:
     n, c = x.shape[:2]
-    m, cg, k, _ = w.shape
-    win = _windows(x, k, stride, padding, 0.0)
+    m, cg, kh, kw = w.shape
+    win = windows(x, (kh, kw), pair(stride), pair(dilation), padding, 0.0)
     ho, wo = win.shape[2:4]
-    win = win.reshape(n, groups, c // groups, ho, wo, k, k)
-    wg = w.reshape(groups, m // groups, cg, k, k)
+    win = win.reshape(n, groups, c // groups, ho, wo, kh, kw)
+    wg = w.reshape(groups, m // groups, cg, kh, kw)
     y = np.einsum("ngchwij,gmcij->ngmhw", win, wg, optimize=True)
     return y.reshape(n, m, ho, wo)
 
 
-def batchnorm(x: np.ndarray, p: Mapping[str, np.ndarray], prefix: str) -> np.ndarray:
+def batchnorm(x: np.ndarray, p: Mapping[str, np.ndarray], prefix: str, eps: float) -> np.ndarray:
     shape = (1, -1) + (1,) * (x.ndim - 2)
     g, b, m, v = (p[f"{prefix}.bn.{s}"].astype(np.float64).reshape(shape)
                   for s in ("scale", "shift", "mean", "var"))
-    return g * (x - m) / np.sqrt(v + BN_EPSILON) + b
+    return g * (x - m) / np.sqrt(v + eps) + b
 
 
 def relu6(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, 0.0), 6.0)
 
 
-ACTIVATIONS = {
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "none": lambda x: x,
     "relu": lambda x: np.maximum(x, 0.0),
     "relu6": relu6,
     "hswish": lambda x: x * relu6(x + 3.0) / 6.0,
     "hsigmoid": lambda x: relu6(x + 3.0) / 6.0,
+    "sigmoid": sigmoid,
+    "silu": lambda x: x * sigmoid(x),
+    "gelu": lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))),
 }
 
 
-def pool(x: np.ndarray, kind: str, k: int, s: int, padding: str) -> np.ndarray:
+def activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    if name not in ACTIVATIONS:
+        raise AssertionError(f"numpy reference: no definition for activation {name!r}; "
+                             "add one here (tests must not skip it)")
+    return ACTIVATIONS[name]
+
+
+def pool(x: np.ndarray, kind: str, a: Mapping[str, Any]) -> np.ndarray:
+    k = pair(a["kernel"])
+    s = pair(a["stride"]) if a["stride"] is not None else k
+    ceil_mode = bool(a.get("ceil_mode"))
     if kind == "maxpool":
-        return _windows(x, k, s, padding, -np.inf).max(axis=(4, 5))
-    total = _windows(x, k, s, padding, 0.0).sum(axis=(4, 5))
-    count = _windows(np.ones((1, 1) + x.shape[2:]), k, s, padding, 0.0).sum(axis=(4, 5))
+        return windows(x, k, s, (1, 1), a["padding"], -np.inf, ceil_mode).max(axis=(4, 5))
+    total = windows(x, k, s, (1, 1), a["padding"], 0.0, ceil_mode).sum(axis=(4, 5))
+    ones = np.ones((1, 1) + x.shape[2:])
+    if a.get("count_include_pad"):      # the window clipped to the padded input
+        h, w = x.shape[2:]
+        (t, b), (lft, r) = (resolve_pads(h, k[0], s[0], 1, a["padding"], 0),
+                            resolve_pads(w, k[1], s[1], 1, a["padding"], 1))
+        ones = np.pad(ones, ((0, 0), (0, 0), (t, b), (lft, r)), constant_values=1.0)
+        count = windows(ones, k, s, (1, 1), "valid", 0.0, ceil_mode).sum(axis=(4, 5))
+        count = count[:, :, :total.shape[2], :total.shape[3]]
+    else:
+        count = windows(ones, k, s, (1, 1), a["padding"], 0.0, ceil_mode).sum(axis=(4, 5))
     return total / count
 
 
@@ -90,47 +156,56 @@ def _post(node: Node, y: np.ndarray, p: Mapping[str, np.ndarray]) -> np.ndarray:
     if a.get("bias"):
         y = y + p[f"{node.name}.bias"].astype(np.float64).reshape((1, -1) + (1,) * (y.ndim - 2))
     if a.get("bn"):
-        y = batchnorm(y, p, node.name)
-    return ACTIVATIONS[str(getattr(a.get("act"), "value", a.get("act") or "none"))](y)
+        y = batchnorm(y, p, node.name, a.get("bn_eps", BN_EPS_DEFAULT))
+    return activation(str(a.get("act") or "none"))(y)
+
+
+def _conv_layer(node: Node, x: np.ndarray, p: Mapping[str, np.ndarray]) -> np.ndarray:
+    # The definitions restated here on purpose (pwconv: 1x1, "same"), rather than
+    # trusting the attributes mnprof filled in.
+    a, kind = node.attrs, node.kind
+    w = p[f"{node.name}.weight"].astype(np.float64)
+    k = (1, 1) if kind == "pwconv" else pair(a["kernel"])
+    groups = x.shape[1] if kind == "dwconv" else a.get("groups", 1)
+    padding = "same" if kind == "pwconv" else a["padding"]
+    dilation = (1, 1) if kind == "pwconv" else a.get("dilation", 1)
+    assert w.shape[2:] == k
+    return _post(node, conv(x, w, a["stride"], dilation, padding, groups), p)
 
 
 def layer(node: Node, xs: list[np.ndarray], p: Mapping[str, np.ndarray]) -> np.ndarray:
     a, kind = node.attrs, node.kind
     if kind in ("conv", "pwconv", "dwconv"):
-        # The definitions restated here on purpose (pwconv: 1x1, "same"; a pool's stride
-        # defaults to its kernel), rather than trusting the attributes mnprof filled in.
-        x = xs[0]
-        w = p[f"{node.name}.weight"].astype(np.float64)
-        k = 1 if kind == "pwconv" else a["kernel"]
-        groups = x.shape[1] if kind == "dwconv" else a.get("groups", 1)
-        padding = "same" if kind == "pwconv" else a["padding"]
-        assert w.shape[2:] == (k, k)
-        return _post(node, conv(x, w, a["stride"], padding, groups), p)
+        return _conv_layer(node, xs[0], p)
     if kind == "fc":
         x = xs[0].reshape(xs[0].shape[0], -1)
         return _post(node, x @ p[f"{node.name}.weight"].astype(np.float64).T, p)
     if kind == "batchnorm":
-        return batchnorm(xs[0], p, node.name)
+        return batchnorm(xs[0], p, node.name, a.get("bn_eps", BN_EPS_DEFAULT))
+    if kind in ("avgpool", "maxpool"):
+        return pool(xs[0], kind, a)
+    simple: dict[str, Callable[[list[np.ndarray]], np.ndarray]] = {
+        "global_avgpool": lambda v: v[0].mean(axis=(2, 3), keepdims=True),
+        "flatten": lambda v: v[0].reshape(v[0].shape[0], -1),
+        "softmax": lambda v: softmax(v[0]),
+        "dropout": lambda v: v[0],
+        "add": lambda v: sum(v[1:], v[0]),
+        "concat": lambda v: np.concatenate(v, axis=1),
+        "mul": lambda v: v[0] * v[1],
+    }
+    if kind in simple:
+        return simple[kind](xs)
+    if kind in EXTRA_KINDS:
+        return EXTRA_KINDS[kind](node, xs, p)
     if kind in ACTIVATIONS:
         return ACTIVATIONS[kind](xs[0])
-    if kind in ("avgpool", "maxpool"):
-        stride = a["stride"] if a["stride"] is not None else a["kernel"]
-        return pool(xs[0], kind, a["kernel"], stride, a["padding"])
-    if kind == "global_avgpool":
-        return xs[0].mean(axis=(2, 3), keepdims=True)
-    if kind == "flatten":
-        return xs[0].reshape(xs[0].shape[0], -1)
-    if kind == "softmax":
-        return softmax(xs[0])
-    if kind == "dropout":
-        return xs[0]
-    if kind == "add":
-        return sum(xs[1:], xs[0])
-    if kind == "concat":
-        return np.concatenate(xs, axis=1)
-    if kind == "mul":
-        return xs[0] * xs[1]
-    raise NotImplementedError(f"numpy reference: no definition for kind {kind!r}")
+    raise AssertionError(f"numpy reference: no definition for kind {kind!r}; add one here "
+                         "(tests must not skip it)")
+
+
+# Definitions tests add for kinds they register themselves (a throwaway kind).
+EXTRA_KINDS: dict[str, Callable[[Node, list[np.ndarray], Mapping[str, np.ndarray]],
+                                np.ndarray]] = {}
 
 
 def forward(graph: Graph, weights: Mapping[str, np.ndarray],

@@ -20,9 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from mnprof import analyze, build, load_spec, machine
-from mnprof.bench import bench_graph, bench_onnx_file, latency_stats, measure_latency
-from mnprof.bench import core as bench_core
+from mnprof import analyze, build, load_spec
+from mnprof.bench import machine
+from mnprof.bench import measure as bench_core
+from mnprof.bench.measure import bench_graph, bench_onnx_file, measure_latency
+from mnprof.bench.notes import spread_notes
+from mnprof.bench.result import latency_stats
 from mnprof.bench.attribute import NOT_EXPORTED, ProfiledNode, attribute
 from mnprof.bench.profile import (
     REORDER_OPS,
@@ -34,10 +37,11 @@ from mnprof.bench.profile import (
     match_timings,
     parse_profile,
 )
-from mnprof.bench.report import BENCH_SCHEMA, bench_to_dict
+from mnprof.bench.report import bench_to_dict
+from mnprof.core.contracts import BENCH_SCHEMA
 from mnprof.bench.runner import Timing, time_runs
-from mnprof.errors import MnprofError
-from mnprof.machine import Ceiling
+from mnprof.core.errors import MnprofError
+from mnprof.bench.machine import Ceiling
 
 FAKE_PEAK, FAKE_BW = 100.0, 10.0     # GMAC/s, GB/s
 
@@ -314,7 +318,7 @@ def test_attribution_sums_to_the_median_and_keeps_every_layer(write_spec):
     assert times["fc"] == pytest.approx((0.001 + 0.002) * scale)        # flatten + gemm
     add = next(r for r in att.layers if r.name == "add")
     assert add.fused_into == "project" and add.time_ms == 0.0
-    assert [(r.name, r.type) for r in att.non_layer] == [("ReorderOutput", "ReorderOutput")]
+    assert [(r.name, r.type_key) for r in att.non_layer] == [("ReorderOutput", "ReorderOutput")]
     assert att.non_layer[0].time_ms == pytest.approx(0.005 * scale)
     # every way of adding up gives the end-to-end median
     assert sum(r.time_ms for r in att.by_type.values()) == pytest.approx(10.0)
@@ -379,14 +383,14 @@ def _check_report(r, graph):
     for x in r.layers:
         assert x.time_ms >= 0.0
         if x.note:                                        # an identity has no node
-            assert (x.note, x.time_ms, x.type) == (NOT_EXPORTED, 0.0, "dropout"), x
+            assert (x.note, x.time_ms, x.type_key) == (NOT_EXPORTED, 0.0, "dropout"), x
         else:                                             # every other layer was found
             assert x.time_ms > 0.0 or x.fused_into in {y.name for y in r.layers}, x
         if x.macs:                      # onnxruntime never merges two convs into one node
             assert x.fused_into is None and x.time_ms > 0.0, x
         if x.executed_macs is not None:
             assert x.executed_macs >= x.macs
-    assert all(x.type in REORDER_OPS for x in r.non_layer), r.non_layer
+    assert all(x.type_key in REORDER_OPS for x in r.non_layer), r.non_layer
 
 
 def test_bench_v2_per_layer_and_per_type_add_up(cached_ceiling):
@@ -444,7 +448,7 @@ def test_bench_settings_are_checked_before_any_work():
 
 @pytest.fixture
 def onnx_file(tmp_path):
-    from mnprof.export import export_model, save_model
+    from mnprof.onnxio.export import export_model, save_model
     path = tmp_path / "tiny.onnx"
     save_model(export_model(build(load_spec("mobilenet_v1"), 0.25, 32), batch=None), path)
     return path
@@ -454,7 +458,6 @@ def test_an_onnx_file_is_timed_end_to_end(cached_ceiling, onnx_file):
     r = bench_onnx_file(onnx_file, **QUICK, batch=2)
     assert r.source == "onnx" and r.latency_ms.runs == 3 and r.layers == ()
     assert r.input_shape == (3, 32, 32) and r.environment.batch == 2
-    assert any("not available yet" in n for n in r.notes)
 
 
 # ---------------------------------------------------------------------------
@@ -539,7 +542,7 @@ def test_cli_bad_onnx_files_are_one_line_and_exit_2(run, tmp_path, onnx_file):
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"\x00 this is not a protobuf \xff" * 10)
     for path, message in ((garbage, "not a readable ONNX model"),
-                          (tmp_path / "missing.onnx", "no such file")):
+                          (tmp_path / "missing.onnx", "no such ONNX model file")):
         result = run("bench", str(path))
         assert result.exit_code == 2 and message in result.stderr
         assert result.stderr.count("\n") == 1
@@ -562,8 +565,8 @@ def test_cli_ctrl_c_prints_what_was_measured_and_exits_130(run, cached_ceiling, 
 
 
 def test_sweep_bench_adds_latency_columns(run, monkeypatch):
-    from mnprof.cli import bench as cli_bench
-    monkeypatch.setattr(cli_bench, "SWEEP_BENCH", {"runs": 2, "warmup": 0, "min_time": 0.0})
+    from mnprof.cli import sweep as cli_sweep
+    monkeypatch.setattr(cli_sweep, "SWEEP_BENCH", {"runs": 2, "warmup": 0, "min_time": 0.0})
     result = run("sweep", "--alpha", "0.25,0.5", "--res", "32", "--bench", "-f", "json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)["rows"]
@@ -580,7 +583,7 @@ def test_bench_to_dict_is_json_serialisable(cached_ceiling):
 
 
 def test_cost_and_the_cli_never_import_onnx():
-    code = ("import sys; import mnprof.bench, mnprof.machine, mnprof.cli.bench\n"
+    code = ("import sys; import mnprof.bench, mnprof.bench.machine, mnprof.cli.bench\n"
             "from click.testing import CliRunner\n"
             "from mnprof.cli import main\n"
             "assert CliRunner().invoke(main, ['cost', '--res', '32']).exit_code == 0\n"
@@ -594,11 +597,11 @@ def test_cost_and_the_cli_never_import_onnx():
 
 
 def test_a_noisy_run_says_so():
-    env = bench_core._environment(machine.cpu_info(), threads=1,
-                                  level=bench_core.runner.OptLevel.ALL, opset=17, batch=1,
-                                  runs=4, warmup=0, min_time=0.0)
-    assert bench_core.spread_notes(latency_stats([10.0, 10.1, 9.9, 10.0]), env) == ()
+    settings = bench_core.Settings.of(threads=1, runs=4, warmup=0, min_time=0.0, batch=1,
+                                      opt_level="all")
+    env = bench_core._environment(machine.cpu_info(), settings, runs=4, opset=17, load=0.0)
+    assert spread_notes(latency_stats([10.0, 10.1, 9.9, 10.0]), env) == ()
     # one slow run in twenty moves the cv (0.67 here), not p10 or p90: no warning
-    assert bench_core.spread_notes(latency_stats([10.0] * 19 + [40.0]), env) == ()
-    noisy = bench_core.spread_notes(latency_stats([10.0, 20.0, 10.0, 30.0]), env)
+    assert spread_notes(latency_stats([10.0] * 19 + [40.0]), env) == ()
+    noisy = spread_notes(latency_stats([10.0, 20.0, 10.0, 30.0]), env)
     assert len(noisy) == 1 and "vary a lot" in noisy[0]

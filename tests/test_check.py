@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 import mnprof
-import mnprof.bench
+import mnprof.bench.measure
 from mnprof.bench.result import Environment, LatencyReport, LatencyStats
-from mnprof.budget import Unit, parse_amount, parse_increase, parse_percent
-from mnprof.check import CheckReport, check_budget
-from mnprof.check_report import _x
-from mnprof.schema import budget_schema_text
-from mnprof.spec import builtin_dir
+from mnprof.gate.amounts import Unit, parse_amount, parse_increase, parse_percent
+from mnprof.gate.check import CheckReport, check_budget
+from mnprof.gate.report import _x
+from mnprof.gate.schema import budget_schema_text
+from mnprof.spec.builtins import builtin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT_METRICS = ("macs", "params", "params_framework", "activations", "peak_activation_bytes")
@@ -298,7 +298,7 @@ def fake_bench(monkeypatch):
                           spinning="")
         return LatencyReport(stats, threads, env, interrupted=state["interrupted"])
 
-    monkeypatch.setattr(mnprof.bench, "measure_latency", measure_latency)
+    monkeypatch.setattr(mnprof.bench.measure, "measure_latency", measure_latency)
     return types.SimpleNamespace(calls=calls, state=state)
 
 
@@ -348,8 +348,12 @@ def test_relative_latency_limit(run, budget, fake_bench, tmp_path):
 
 def test_a_bench_that_fails_is_never_a_verdict(run, budget, fake_bench):
     fake_bench.state["error"] = RuntimeError("ort failed")
-    line = error_line(run("check", budget(model_yaml("latency_median_ms: 5\n"))))
-    assert "could not run: RuntimeError: ort failed" in line
+    path = budget(model_yaml("latency_median_ms: 5\n"))
+    line = error_line(run("check", path))
+    # located like any other error: the budget's file, line and field of the limit
+    assert line.startswith(f"mnprof: error: {path}:"), line
+    assert "latency_median_ms: the latency could not be measured: RuntimeError: ort failed" \
+        in line
 
 
 def test_latency_without_onnxruntime_exits_2(run, monkeypatch):
@@ -384,11 +388,9 @@ def test_one_off_tolerance_defaults_as_in_a_budget(run, fake_bench):
 
 
 def test_a_spec_file_is_not_probed_as_a_budget_when_it_loads(run, write_spec, monkeypatch):
-    import mnprof.cli.check as cli_check
-
     def probe(path):
         raise AssertionError("probed")
-    monkeypatch.setattr(cli_check, "_is_budget", probe)
+    monkeypatch.setattr(mnprof.api, "is_budget_file", probe)
     spec = write_spec((builtin_dir() / "mobilenet_v1.yaml").read_text())
     assert run("check", spec, "-a", "0.5", "-r", "160", "--max-macs", "80M").exit_code == 0
 
@@ -505,7 +507,8 @@ def test_a_cost_only_check_never_loads_the_bench(budget):
     code = ("import sys; from mnprof.cli import main\n"
             f"try: main(['check', {path!r}, '-f', 'json'])\n"
             "except SystemExit as e: assert e.code in (0, None), e.code\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('mnprof.bench', 'onnx'))),"
+            "print(sorted(m for m in sys.modules if m.startswith(('mnprof.bench', 'onnx', "
+            "'numpy')) and m not in ('mnprof.bench', 'mnprof.bench.settings')),"
             " file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, check=True)
@@ -543,7 +546,7 @@ BAD_FIELDS = [
     ("models:\n  - spec: mobilenet_v1\n    alpha: .nan\n    limits: {macs: 1}\n", 3,
      "models[0].alpha", "> 0"),
     ("models:\n  - spec: mobilenet_v1\n    resolution: 1.5\n    limits: {macs: 1}\n", 3,
-     "models[0].resolution", "integer >= 1"),
+     "models[0].resolution", "integer from 1 to 16384"),
     ("models:\n  - spec: mobilenet_v1\n    name: ''\n    limits: {macs: 1}\n", 3,
      "models[0].name", "non-empty"),
     ("models:\n  - {spec: mobilenet_v1, baseline: 3, limits: {macs: 1}}\n", 2,
@@ -585,14 +588,15 @@ BAD_FIELDS = [
      "models[0].limits.latency_p90_ms", "milliseconds"),
     ("models:\n  - spec: mobilenet_v1\n    limits:\n      latency_median_ms:\n"
      "        max: 5\n        threads: 0\n", 6,
-     "models[0].limits.latency_median_ms.threads", "integer >= 1"),
+     "models[0].limits.latency_median_ms.threads", "integer from 1 to"),
     ("models:\n  - spec: mobilenet_v1\n    limits:\n      latency_median_ms:\n"
      "        max: 5\n        tolerance: 5\n", 6,
      "models[0].limits.latency_median_ms.tolerance", "percentage"),
     ("models:\n  - spec: mobilenet_v1\n    limits:\n      latency_p90_ms: {max: 5, runs: 0}\n",
-     4, "models[0].limits.latency_p90_ms.runs", "integer >= 1"),
+     4, "models[0].limits.latency_p90_ms.runs", "integer from 1 to 100000"),
     ("models:\n  - spec: mobilenet_v1\n    limits:\n      latency_p90_ms:\n        max: 5\n"
-     "        warmup: -1\n", 6, "models[0].limits.latency_p90_ms.warmup", "integer >= 0"),
+     "        warmup: -1\n", 6, "models[0].limits.latency_p90_ms.warmup",
+     "integer from 0 to 10000"),
     ("models:\n  - spec: mobilenet_v1\n    limits:\n      latency_p90_ms:\n        max: 5\n"
      "        min_time: x\n", 6, "models[0].limits.latency_p90_ms.min_time", "seconds"),
     ("models:\n  - {name: a, spec: mobilenet_v1, limits: {macs: 1}}\n"

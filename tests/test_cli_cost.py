@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnprof.schema import spec_schema_text
-from mnprof.spec import builtin_dir, builtin_names
+from mnprof.spec.schema import spec_schema_text
+from mnprof.spec.builtins import builtin_dir, builtin_names
 
 from .conftest import run_json
 
@@ -41,7 +41,14 @@ def test_cost_csv_has_exact_integers(run):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["name"] == "conv1" and int(rows[0]["macs"]) == 27 * 32 * 112 * 112
     assert rows[0]["output_shape"] == "32x112x112"
-    assert len(rows) == 30
+    layers = [r for r in rows if r["section"] == "layer"]
+    types = [r for r in rows if r["section"] == "type"]
+    (total,) = [r for r in rows if r["section"] == "total"]
+    assert len(layers) == 30 and len(rows) == 30 + len(types) + 1
+    # per-type rows and the total are sums of the layer rows (568,740,352: Table 1 by hand)
+    assert sum(int(r["macs"]) for r in layers) == int(total["macs"]) == 568_740_352
+    assert sum(int(r["macs"]) for r in types) == int(total["macs"])
+    assert {r["type"] for r in types} == {r["type"] for r in layers}
 
 
 def test_cost_table_and_markdown(run):
@@ -115,7 +122,12 @@ def test_schema_accepts_builtins_and_rejects_typos():
     for name in builtin_names():
         path = builtin_dir() / f"{name}.yaml"
         text = path.read_text()
-        assert text.startswith("# yaml-language-server: $schema=../mnprof/schemas/"), name
+        header = text.splitlines()[0]
+        assert header.startswith("# yaml-language-server: $schema="), name
+        # relative to the spec, as editors resolve it: the same layout in the wheel
+        target = (path.parent / header.split("$schema=", 1)[1]).resolve()
+        assert target == (Path(__file__).resolve().parent.parent / "mnprof" / "schemas"
+                          / "spec.schema.json"), (name, target)
         errors = list(validator.iter_errors(yaml.safe_load(text)))
         assert not errors, (name, errors[:1])
     bad = yaml.safe_load("input: {resolution: 8}\nlayers:\n  - {kind: conv, kernel: 3, "

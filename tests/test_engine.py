@@ -7,11 +7,11 @@ import math
 import pytest
 
 import mnprof
-from mnprof.cost import analyze
-from mnprof.expr import ExprError, evaluate
-from mnprof.graph import build
-from mnprof.spec import load_spec
-from mnprof.width import Rounding, Scale, make_divisible, scale_channels
+from mnprof.analysis.cost import analyze
+from mnprof.spec.expr import ExprError, evaluate
+from mnprof.spec.build import build
+from mnprof.spec.builtins import load_spec
+from mnprof.model.width import Rounding, Scale, make_divisible, scale_channels
 
 V1_FC_MACS = 1024 * 1000        # the V1 variants' classifier: 1024 -> 1000
 
@@ -39,7 +39,7 @@ def test_conv_formula(write_spec, k, s, cin, cout, g, res):
     assert c.macs == k * k * (cin // g) * cout * h * h
     assert c.params == k * k * (cin // g) * cout
     assert (c.bias_params, c.bn_params) == (cout, 2 * cout)
-    assert c.type == (f"dw{k}x{k}" if g == cin else f"{'g' if g > 1 else ''}conv{k}x{k}")
+    assert c.type_key == (f"dw{k}x{k}" if g == cin else f"{'g' if g > 1 else ''}conv{k}x{k}")
 
 
 @pytest.mark.parametrize(("k", "s", "m", "res"), [(3, 1, 1, 20), (3, 2, 1, 15), (5, 2, 2, 9)])
@@ -48,16 +48,16 @@ def test_depthwise_formula(write_spec, k, s, m, res):
                   res, 8)
     h = math.ceil(res / s)
     assert c.output_shape == (8 * m, h, h)
-    assert (c.macs, c.params, c.type) == (k * k * 8 * m * h * h, k * k * 8 * m, f"dw{k}x{k}")
+    assert (c.macs, c.params, c.type_key) == (k * k * 8 * m * h * h, k * k * 8 * m, f"dw{k}x{k}")
     assert c.bias_params == c.bn_params == 0
 
 
 def test_pointwise_and_fc(write_spec):
     c = one_layer(write_spec, "{kind: pwconv, out: 12, stride: 2}", 9, 8)
-    assert c.output_shape == (12, 5, 5) and c.macs == 8 * 12 * 25 and c.type == "conv1x1"
+    assert c.output_shape == (12, 5, 5) and c.macs == 8 * 12 * 25 and c.type_key == "conv1x1"
     fc = one_layer(write_spec, "{kind: fc}", 3, 8)           # over the flattened 8x3x3
     assert fc.output_shape == (10,) and fc.macs == fc.params == 72 * 10
-    assert fc.bias_params == 10 and fc.type == "fc"
+    assert fc.bias_params == 10 and fc.type_key == "fc"
 
 
 def test_pools_and_zero_mac_kinds(write_spec):
@@ -115,7 +115,8 @@ def test_blocks_when_repeat_and_names(write_spec):
     names = [n.name for n in g.nodes]
     assert names[:3] == ["res1.dw", "res1.project", "res1.add"]         # t=1: no expand
     assert "res2.add" not in names                                     # stride 2
-    assert g.node("res2.dw").attrs["stride"] == 2 and g.node("res3.dw").attrs["stride"] == 1
+    assert g.node("res2.dw").attrs["stride"] == (2, 2)
+    assert g.node("res3.dw").attrs["stride"] == (1, 1)
     assert g.node("res3.expand").output_shape == (96, 8, 8)
     assert g.node("res4.add").inputs == ("res3.add", "res4.project")
     # Width: 16 * 0.5 = 8 -> multiple of 8 is 8; 8 * 0.5 = 4 -> rounds up to 8.

@@ -25,15 +25,16 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from mnprof import __version__
-from mnprof.cost import analyze
-from mnprof.errors import MnprofError
-from mnprof.export import build_model, export_model, save_model
-from mnprof.graph import Graph, build
-from mnprof.kinds import Role
-from mnprof.onnx_reader import count
-from mnprof.spec import builtin_names, load_spec
-from mnprof.weights import generate_weights
+from mnprof.core.version import __version__
+from mnprof.analysis.cost import analyze
+from mnprof.core.errors import MnprofError
+from mnprof.onnxio.export import build_model, export_model, save_model
+from mnprof.model.graph import Graph
+from mnprof.spec.build import build
+from mnprof.model.kinds import Role, kind_of
+from mnprof.onnxio.reader import count
+from mnprof.spec.builtins import builtin_names, load_spec
+from mnprof.onnxio.weights import generate_weights
 
 from .numpy_reference import forward
 from .test_mobilenet_v2_v3 import calculate
@@ -216,7 +217,7 @@ def test_default_opset_is_17():
 
 def test_opset_13_writes_hswish_as_x_times_hardsigmoid():
     g, x, ref = reference("mobilenet_v3_small", 1.0, 64)
-    hswish = [n for n in g.nodes if getattr(n.attrs.get("act"), "value", "") == "hswish"]
+    hswish = [n for n in g.nodes if n.attrs.get("act") == "hswish"]
     assert hswish
     for opset, want in ((13, "Mul"), (14, "HardSwish")):
         model = export_model(g, opset=opset, batch=None)
@@ -345,7 +346,7 @@ def test_weights_cover_every_declared_tensor_with_nontrivial_bn():
     g = graph_of("mobilenet_v2", 1.0, 224)
     w = generate_weights(g)
     declared = {f"{n.name}.{t.suffix}": t for n in g.nodes
-                for t in n.spec_kind.tensors(dict(n.attrs), n.input_shapes, n.output_shape)}
+                for t in kind_of(n).tensors(dict(n.attrs), n.input_shapes, n.output_shape)}
     assert set(w) == set(declared)
     for name, t in declared.items():
         assert w[name].shape == t.shape
@@ -433,7 +434,7 @@ def test_reader_reads_files_and_rejects_garbage(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"not a protobuf \xff\xfe")
     with pytest.raises(MnprofError, match="bad.onnx"):
         count(tmp_path / "bad.onnx")
-    with pytest.raises(MnprofError, match="no such file"):
+    with pytest.raises(MnprofError, match="no such ONNX model file"):
         count(tmp_path / "missing.onnx")
 
 
@@ -450,11 +451,12 @@ def test_save_model_errors(tmp_path):
 
 
 def test_a_model_over_2gib_is_refused_before_its_weights_exist(write_spec):
-    # 1 input channel at resolution 1, fc to 600,000,000 outputs: 6e8 weights + 6e8
-    # biases = 4.8 GB at fp32, over protobuf's 2 GiB; refused without allocating them.
-    spec = load_spec(write_spec("input: {resolution: 1, channels: 1}\n"
-                                "layers:\n  - {kind: fc, out: 600000000}\n"))
-    with pytest.raises(MnprofError, match=r"1,200,000,000 parameters .* more than one ONNX"):
+    # 1024 input channels at resolution 1, then an fc to 1,000,000 outputs: 1.024e9
+    # weights + 1e6 biases = 4.1 GB at fp32, over protobuf's 2 GiB; refused without
+    # allocating them.
+    spec = load_spec(write_spec("input: {resolution: 1, channels: 1024}\n"
+                                "layers:\n  - {kind: fc, out: 1000000}\n"))
+    with pytest.raises(MnprofError, match=r"1,025,000,000 parameters .* more than one ONNX"):
         export_model(build(spec))
 
 

@@ -84,7 +84,7 @@ def test_v1_alpha1_224_from_table1_rows():
             r.by_type["fc"].macs) == (conv1, dw, pw, fc)
     assert r.totals.macs == conv1 + dw + pw + fc
     assert r.totals.params == 864 + 1024 * 1000 + sum(9 * m + m * n for _, m, n, _ in TABLE1)
-    assert [c.input_shape[1] for c in r.layers if c.type == "dw3x3"] == [h for h, *_ in TABLE1]
+    assert [c.input_shape[1] for c in r.layers if c.type_key == "dw3x3"] == [h for h, *_ in TABLE1]
     assert len(r.layers) == 1 + 26 + 3                    # conv1, 13 x (dw, pw), pool/fc/softmax
     assert sum(1 for c in r.layers if c.macs) == 28       # the paper's 28 layers
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import pytest
 
 import mnprof
-from mnprof.spec import builtin_names
+from mnprof.spec.builtins import builtin_names
 
 from .conftest import run_json
 
@@ -277,25 +277,25 @@ def test_v3_structure_follows_the_table(model):
     cin = 16
     for i, (k, exp, out, se, nl, s) in enumerate(rows, 1):
         dw = nodes[f"bneck{i}.dw"]
-        assert (dw.attrs["kernel"], dw.attrs["stride"], dw.attrs["act"].value) == (
+        assert (dw.attrs["kernel"][0], dw.attrs["stride"][0], dw.attrs["act"]) == (
             k, s, acts[nl]), i
         assert (f"bneck{i}.se.fc1" in nodes) == se, i
-        assert nodes[f"bneck{i}.project"].attrs["act"].value == "none", i
+        assert nodes[f"bneck{i}.project"].attrs["act"] == "none", i
         assert (f"bneck{i}.expand" in nodes) == (exp != cin), i    # omitted when exp == in
         if exp != cin:
-            assert nodes[f"bneck{i}.expand"].attrs["act"].value == acts[nl], i
+            assert nodes[f"bneck{i}.expand"].attrs["act"] == acts[nl], i
         cin = out
     assert "bneck1.expand" not in nodes              # exp 16 == in 16, in both models
     assert sum(1 for n in nodes if n.endswith(".se.fc2")) == sum(r[3] for r in rows)
-    assert all(n.attrs["act"].value == "hsigmoid" for name, n in nodes.items()
+    assert all(n.attrs["act"] == "hsigmoid" for name, n in nodes.items()
                if name.endswith(".se.fc2"))
-    assert nodes["conv1"].attrs["act"].value == nodes["conv_last"].attrs["act"].value \
-        == nodes["fc1"].attrs["act"].value == "hswish"
+    assert nodes["conv1"].attrs["act"] == nodes["conv_last"].attrs["act"] \
+        == nodes["fc1"].attrs["act"] == "hswish"
 
 
 def test_v2_structure_follows_the_table():
     g = mnprof.build(mnprof.load_spec("mobilenet_v2"))
-    acts = {n.name: n.attrs["act"].value for n in g.nodes if "act" in n.attrs}
+    acts = {n.name: n.attrs["act"] for n in g.nodes if "act" in n.attrs}
     assert "bottleneck1.expand" not in acts          # t = 1
     assert {a for name, a in acts.items() if name.endswith(".project")} == {"none"}
     assert {a for name, a in acts.items()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mnprof.render import Column, Table, to_csv, to_markdown, to_text
-from mnprof.units import human, human_bytes, shape
+from mnprof.core.render import Column, Table, to_csv, to_markdown, to_text
+from mnprof.core.units import human, human_bytes, shape
 
 TABLE = Table(
     "Demo", (Column("name", numeric=False), Column("MACs", human, "macs"),

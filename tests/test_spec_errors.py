@@ -45,11 +45,12 @@ CASES = {
     "missing required field": (GOOD.replace(" out: 8}", "}"), 9, "layers[0].out",
                                "required by kind conv"),
     "wrong type": (GOOD.replace("kernel: 3, stride: 2", "kernel: three, stride: 2"), 9,
-                   "layers[0].kernel", "must be an integer, got 'three'"),
+                   "layers[0].kernel", "must be an integer from 1 to 1024 or a pair .*, got 'three'"),
     "zero channels": (GOOD.replace("out: 8}", "out: 0}"), 9, "layers[0].out", ">= 1"),
     "negative kernel": (GOOD.replace("kernel: 3, stride: 2", "kernel: -3, stride: 2"), 9,
-                        "layers[0].kernel", ">= 1"),
-    "zero stride": (GOOD.replace("stride: 2,", "stride: 0,"), 9, "layers[0].stride", ">= 1"),
+                        "layers[0].kernel", "from 1 to 1024"),
+    "zero stride": (GOOD.replace("stride: 2,", "stride: 0,"), 9, "layers[0].stride",
+                    "from 1 to 1024"),
     "zero stride via a block parameter": (GOOD.replace("out: 16}", "out: 16, stride: 0}"), 6,
                                           "blocks.sep.layers[0].stride", r"in sep1"),
     "zero channels via a block parameter": (GOOD.replace("out: 16}", "out: 0}"), 7,
@@ -110,11 +111,14 @@ def test_resolution_that_collapses_a_layer(run, write_spec):
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (["--alpha", "0"], r"alpha must be a number > 0, got '0'"),
+    (["--alpha", "0"], r"alpha must be a number > 0 and <= 10, got '0'"),
     (["--alpha", "-1"], r"alpha must be a number > 0"),
     (["--alpha", "nan"], r"alpha must be a number > 0"),
-    (["--res", "0"], r"resolution must be an integer >= 1"),
-    (["--res", "1.5"], r"resolution must be an integer >= 1"),
+    (["--alpha", "1e308"], r"alpha must be a number > 0 and <= 10, got '1e308'"),
+    (["--alpha", "٠٫٥"], r"alpha must be a number > 0"),
+    (["--res", "0"], r"resolution must be an integer from 1 to 16384, got '0'"),
+    (["--res", "1.5"], r"resolution must be an integer from 1 to 16384, got '1.5'"),
+    (["--res", "100000"], r"resolution must be an integer from 1 to 16384"),
     (["--format", "xml"], r"'xml' is not one of"),
     (["no_such_builtin"], r"no built-in spec 'no_such_builtin'"),
 ])

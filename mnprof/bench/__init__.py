@@ -1,42 +1,13 @@
-"""``mnprof bench``: onnxruntime latency on this CPU, per layer and per type, against theory.
+"""Stage 6, bench: onnxruntime latency on this CPU, per layer and per type, against theory.
 
-The library API (the CLI only wraps it):
+- ``settings``: defaults and bounds of a measurement (no heavy imports: budgets read it);
+- ``machine``: this CPU, and its ceilings (peak GMAC/s, bandwidth per cache level);
+- ``runner``: onnxruntime sessions and the timing loop (the only module that runs a model);
+- ``profile``: onnxruntime's profile read back onto the graph's layers;
+- ``attribute``: measured time joined with theory, per layer and per type;
+- ``measure``: the bench itself (``bench_graph``, ``bench_onnx``, ``measure_latency``);
+- ``result`` and ``report``: what a bench measured, as data and as text.
 
-- ``bench_graph(graph, ...)``: end-to-end latency statistics, then (``per_layer``)
-  a separate profiled pass mapped onto the spec's layers, with executed vs
-  theoretical MACs and a roofline against this machine's ceiling;
-- ``bench_onnx_file(path, ...)``: end-to-end latency of an existing ONNX file;
-- ``measure_latency(graph, ...)``: end-to-end latency only (what ``mnprof check`` uses).
-
-How it measures is written once, in ``mnprof.bench.core`` and ``mnprof.bench.runner``;
-how profiled nodes find their layers, in ``mnprof.bench.profile``. onnx and
-onnxruntime are imported only inside the functions that run a model.
+Importing this package imports nothing heavy; onnx and onnxruntime are imported
+inside the functions that run a model. The library API is ``mnprof.benchmark``.
 """
-
-from __future__ import annotations
-
-from .core import (
-    DEFAULT_MIN_TIME,
-    DEFAULT_PROFILE_RUNS,
-    DEFAULT_RUNS,
-    DEFAULT_WARMUP,
-    bench_graph,
-    bench_onnx_file,
-    check_settings,
-    measure_latency,
-)
-from .result import (
-    BenchInterrupted,
-    BenchReport,
-    Environment,
-    LatencyReport,
-    LatencyStats,
-    ProfileSummary,
-    TimeRow,
-    latency_stats,
-)
-
-__all__ = ["DEFAULT_MIN_TIME", "DEFAULT_PROFILE_RUNS", "DEFAULT_RUNS", "DEFAULT_WARMUP",
-           "BenchInterrupted", "BenchReport", "Environment", "LatencyReport", "LatencyStats",
-           "ProfileSummary", "TimeRow", "bench_graph", "bench_onnx_file", "check_settings",
-           "latency_stats", "measure_latency"]

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from ..cost import CostReport, LayerCost
-from ..machine import Ceiling
+from ..analysis.cost import CostReport, LayerCost
+from .machine import Ceiling
 from .result import TimeRow
 
 NOT_SEEN = "not in onnxruntime's profile: removed by its optimiser"
@@ -58,12 +58,9 @@ def make_row(name: str, type_: str, *, layers: int, macs: int, executed: int | N
     intensity = batch * macs / nbytes if nbytes else 0.0
     achieved = batch * macs / (time_ms * 1e6) if macs and time_ms else None
     attainable = ceiling.attainable(intensity) if ceiling and macs else None
-    bound = ""
-    if ceiling and macs:
-        bound = "memory" if intensity * ceiling.bandwidth_gb_per_s < \
-            ceiling.peak_gmacs_per_s else "compute"
+    bound = ceiling.bound(intensity) if ceiling and macs else ""
     return TimeRow(
-        name=name, type=type_, layers=layers, macs=macs, executed_macs=executed,
+        name=name, type_key=type_, layers=layers, macs=macs, executed_macs=executed,
         bytes=nbytes, intensity=intensity, time_ms=time_ms,
         time_pct=100.0 * time_ms / total_ms if time_ms is not None and total_ms else None,
         gmacs_per_s=achieved, attainable_gmacs_per_s=attainable,
@@ -107,7 +104,7 @@ def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms
             NOT_SEEN if exported is None or c.name in exported else NOT_EXPORTED
         ex = executed.get(c.name)
         rows.append(make_row(
-            c.name, c.type, layers=1, macs=c.macs,
+            c.name, c.type_key, layers=1, macs=c.macs,
             executed=ex if ex is not None else (None if c.macs else 0),
             nbytes=layer_bytes(c, batch), time_ms=t if t is not None else 0.0,
             total_ms=e2e_median_ms, batch=batch, ceiling=ceiling,
@@ -121,9 +118,9 @@ def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms
 
     groups: dict[str, list[TimeRow]] = {}
     for r in rows:
-        groups.setdefault(r.type, []).append(r)
+        groups.setdefault(r.type_key, []).append(r)
     for r in non_layer:
-        groups.setdefault(f"ort:{r.type}", []).append(r)
+        groups.setdefault(f"ort:{r.type_key}", []).append(r)
     by_type = {key: _sum_rows(key, g, e2e_median_ms, batch, ceiling)
                for key, g in groups.items()}
     total = _sum_rows("total", [*rows, *non_layer], e2e_median_ms, batch, ceiling)

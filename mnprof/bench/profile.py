@@ -33,13 +33,13 @@ import bisect
 import math
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..model.activations import recognised_ops
+
 REORDER_OPS = frozenset({"ReorderInput", "ReorderOutput"})
-ACTIVATION_OPS = frozenset({"Relu", "Clip", "HardSigmoid", "HardSwish", "LeakyRelu",
-                            "Sigmoid", "Tanh"})
 CONV_OPS = frozenset({"Conv", "FusedConv", "NchwcConv"})
 GEMM_OPS = frozenset({"Gemm", "MatMul", "FusedGemm", "FusedMatMul"})
 KERNEL_SUFFIX = "_kernel_time"
@@ -136,7 +136,7 @@ def _first_shape(value: Any) -> tuple[int, ...] | None:
 
 
 # ---------------------------------------------------------------------------
-# Original nodes -> spec layers
+# Original nodes -> graph layers
 
 
 def layer_of(name: str, layers_longest_first: Sequence[str], seps: str = ".") -> str | None:
@@ -151,99 +151,133 @@ def by_length(layer_names: Iterable[str]) -> list[str]:
     return sorted(layer_names, key=len, reverse=True)
 
 
+def layers_by_name(graph: Any) -> Callable[[str], str | None]:
+    """The layer an exported node belongs to, by the exporter's naming rule (a layer's
+    nodes are named after it: ``conv1``, ``conv1.bn``, ``conv1.relu``)."""
+    longest = by_length(n.name for n in graph.nodes)
+    return lambda name: layer_of(name, longest)
+
+
 # ---------------------------------------------------------------------------
 # Optimised nodes -> original nodes -> layers
 
 
-def map_nodes(original: GraphView, optimized: GraphView, layer_names: Sequence[str]
-              ) -> list[tuple[str, ...]]:
-    """For each node of ``optimized``, the spec layers it covers (in graph order)."""
-    longest = by_length(layer_names)
-    order = {name: i for i, name in enumerate(layer_names)}
-    o_nodes = original.nodes
-    o_inits = set(original.initializers)
-    producer: dict[str, int] = {}
-    consumers: dict[str, list[int]] = {}
-    for i, n in enumerate(o_nodes):
-        for t in n.outputs:
-            producer[t] = i
-        for t in n.inputs:
-            consumers.setdefault(t, []).append(i)
-    o_tensors = set(producer) | set(original.inputs)
-    o_by_name = {n.name: i for i, n in enumerate(o_nodes) if n.name}
-    node_layer = [layer_of(n.name, longest) for n in o_nodes]
+def map_nodes(original: GraphView, optimized: GraphView, layer_names: Sequence[str],
+              node_layers: Sequence[str | None] | None = None) -> list[tuple[str, ...]]:
+    """For each node of ``optimized``, the layers it covers (in graph order).
 
-    def data(inputs: Iterable[str], inits: set[str] | Mapping[str, Any]) -> list[str]:
+    ``node_layers[i]`` is the layer the i-th node of ``original`` belongs to (None: no
+    layer); by default, the exporter's naming rule. See the module docstring.
+    """
+    if node_layers is None:
+        longest = by_length(layer_names)
+        node_layers = [layer_of(n.name, longest) for n in original.nodes]
+    return _Mapper(original, optimized, layer_names, node_layers).run()
+
+
+class _Mapper:
+    def __init__(self, original: GraphView, optimized: GraphView, layer_names: Sequence[str],
+                 node_layers: Sequence[str | None]) -> None:
+        self.original, self.optimized = original, optimized
+        self.order = {name: i for i, name in enumerate(layer_names)}
+        self.longest = by_length(layer_names)
+        self.nodes = original.nodes
+        self.node_layers = node_layers
+        self.inits = set(original.initializers)
+        self.producer: dict[str, int] = {}
+        self.consumers: dict[str, list[int]] = {}
+        for i, n in enumerate(self.nodes):
+            for t in n.outputs:
+                self.producer[t] = i
+            for t in n.inputs:
+                self.consumers.setdefault(t, []).append(i)
+        self.tensors = set(self.producer) | set(original.inputs)
+        self.by_name = {n.name: i for i, n in enumerate(self.nodes) if n.name}
+        self.corr: dict[str, str] = {t: t for t in original.inputs}
+        self.covered: set[int] = set()
+
+    def data(self, inputs: Iterable[str], inits: Collection[str]) -> list[str]:
         return [t for t in inputs if t and t not in inits]
 
-    corr: dict[str, str] = {t: t for t in original.inputs}
-    covered: set[int] = set()
-    cones: list[set[int] | None] = []
-    for n in optimized.nodes:
-        ins_raw = data(n.inputs, optimized.initializers)
-        ins = {corr.get(t, t if t in o_tensors else "") for t in ins_raw} - {""}
-        if n.op_type in REORDER_OPS:
-            src = corr.get(ins_raw[0], "") if ins_raw else ""
-            for t in n.outputs:
-                corr[t] = t if t in o_tensors else src
-            cones.append(set())
-            continue
-        anchors = [t for t in n.outputs if t in o_tensors]
+    def run(self) -> list[tuple[str, ...]]:
+        cones = [self.cone_of(n) for n in self.optimized.nodes]
+        result: list[tuple[str, ...] | None] = []
+        for cone in cones:
+            if cone is None:
+                result.append(None)
+                continue
+            found = {self.node_layers[i] for i in cone} - {None}
+            result.append(tuple(sorted(found, key=self.order.__getitem__)))  # type: ignore
+        _resolve_untraced(self.optimized, result, self.longest)
+        return [r or () for r in result]
+
+    def anchors_of(self, n: OnnxNode) -> list[str]:
+        """Original tensors the optimised node's outputs hold."""
+        anchors = [t for t in n.outputs if t in self.tensors]
         if not anchors:
             base = n.name[: -len(NCHWC_SUFFIX)] if n.name.endswith(NCHWC_SUFFIX) else n.name
-            if base in o_tensors:
+            if base in self.tensors:
                 anchors = [base]
-            elif base in o_by_name:
-                anchors = list(o_nodes[o_by_name[base]].outputs[:1])
+            elif base in self.by_name:
+                anchors = list(self.nodes[self.by_name[base]].outputs[:1])
+        return anchors
+
+    def cone_of(self, n: OnnxNode) -> set[int] | None:
+        """The original nodes ``n`` covers (None: no traceable output; resolved later)."""
+        ins_raw = self.data(n.inputs, self.optimized.initializers)
+        ins = {self.corr.get(t, t if t in self.tensors else "") for t in ins_raw} - {""}
+        if n.op_type in REORDER_OPS:
+            src = self.corr.get(ins_raw[0], "") if ins_raw else ""
+            for t in n.outputs:
+                self.corr[t] = t if t in self.tensors else src
+            return set()
+        anchors = self.anchors_of(n)
         if not anchors:
-            cones.append(None)                       # resolved from its consumers below
-            continue
-        cone = _backward(anchors, ins, producer, o_nodes, covered, o_inits)
-        unused = ins - {t for i in cone for t in o_nodes[i].inputs}
-        while unused and len(anchors) == 1:          # e.g. conv + residual Add (NCHWc Sum)
-            made = ins | {t for i in cone for t in o_nodes[i].outputs}
-            nxt = [c for c in consumers.get(anchors[0], [])
-                   if c not in covered and c not in cone
-                   and set(data(o_nodes[c].inputs, o_inits)) <= made
-                   and unused & set(o_nodes[c].inputs)]
+            return None
+        cone = _backward(anchors, ins, self.producer, self.nodes, self.covered, self.inits)
+        anchors = self.absorb_inputs(cone, anchors, ins)
+        if n.activation and len(anchors) == 1 and \
+                not any(self.nodes[i].op_type in recognised_ops() for i in cone):
+            # named before its activation was fused in: the activation follows the anchor
+            act = _activation_after(anchors[0], self.consumers, self.nodes, self.covered)
+            if act:
+                cone |= set(act)
+                anchors = list(self.nodes[act[-1]].outputs[:1])
+        self.covered |= cone
+        for k, t in enumerate(n.outputs):
+            self.corr[t] = t if t in self.tensors else anchors[min(k, len(anchors) - 1)]
+        return cone
+
+    def absorb_inputs(self, cone: set[int], anchors: list[str], ins: set[str]) -> list[str]:
+        """Follow the anchor's consumers while an input is still unused (conv + residual
+        Add folded into an NCHWc Sum); grows ``cone``, returns the new anchors."""
+        unused = ins - {t for i in cone for t in self.nodes[i].inputs}
+        while unused and len(anchors) == 1:
+            made = ins | {t for i in cone for t in self.nodes[i].outputs}
+            nxt = [c for c in self.consumers.get(anchors[0], [])
+                   if c not in self.covered and c not in cone
+                   and set(self.data(self.nodes[c].inputs, self.inits)) <= made
+                   and unused & set(self.nodes[c].inputs)]
             if len(nxt) != 1:
                 break
             cone.add(nxt[0])
-            anchors = list(o_nodes[nxt[0]].outputs[:1])
-            unused -= set(o_nodes[nxt[0]].inputs)
-        if n.activation and len(anchors) == 1 and \
-                not any(o_nodes[i].op_type in ACTIVATION_OPS for i in cone):
-            # named before its activation was fused in: the activation follows the anchor
-            act = _activation_after(anchors[0], consumers, o_nodes, covered)
-            if act:
-                cone |= set(act)
-                anchors = list(o_nodes[act[-1]].outputs[:1])
-        covered |= cone
-        for k, t in enumerate(n.outputs):
-            corr[t] = t if t in o_tensors else anchors[min(k, len(anchors) - 1)]
-        cones.append(cone)
-
-    result: list[tuple[str, ...] | None] = []
-    for cone in cones:
-        if cone is None:
-            result.append(None)
-            continue
-        found = {node_layer[i] for i in cone} - {None}
-        result.append(tuple(sorted(found, key=order.__getitem__)))     # type: ignore[arg-type]
-    _resolve_untraced(optimized, result, longest)
-    return [r or () for r in result]
+            anchors = list(self.nodes[nxt[0]].outputs[:1])
+            unused -= set(self.nodes[nxt[0]].inputs)
+        return anchors
 
 
 def _activation_after(tensor: str, consumers: Mapping[str, list[int]],
                       nodes: Sequence[OnnxNode], covered: set[int]) -> list[int]:
-    """The activation reading ``tensor``: one activation node, or x * HardSigmoid(x)
-    (HardSwish written out, as opset 13 exports do); [] if neither."""
+    """The activation reading ``tensor``: one activation node, or a gated form
+    x * gate(x) (hard-swish written out at opset 13, x * Sigmoid(x) for silu);
+    [] if neither."""
     nxt = [c for c in consumers.get(tensor, []) if c not in covered]
-    if len(nxt) == 1 and nodes[nxt[0]].op_type in ACTIVATION_OPS:
+    acts = recognised_ops()
+    if len(nxt) == 1 and nodes[nxt[0]].op_type in acts:
         return nxt
     if len(nxt) == 2:
-        gate, mul = sorted(nxt, key=lambda c: nodes[c].op_type != "HardSigmoid")
-        if nodes[gate].op_type == "HardSigmoid" and nodes[mul].op_type == "Mul" and \
+        gate, mul = sorted(nxt, key=lambda c: nodes[c].op_type not in acts)
+        if nodes[gate].op_type in acts and nodes[mul].op_type == "Mul" and \
                 set(nodes[mul].inputs) == {tensor, *nodes[gate].outputs[:1]}:
             return [gate, mul]
     return []

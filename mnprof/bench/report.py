@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from .. import __version__
-from ..render import Column, Table
-from ..report import BENCH_SCHEMA
-from ..units import human, pct, shape
+from ..core.contracts import BENCH_SCHEMA
+from ..core.render import Column, Table
+from ..core.units import human, pct, shape
+from ..core.version import __version__
 from .result import BenchReport, LatencyStats, TimeRow
 
 UNITS = {"time": "milliseconds", "macs": "multiply-accumulates per image (1 MAC = 2 FLOPs)",
@@ -72,10 +72,10 @@ def bench_to_dict(r: BenchReport) -> dict[str, Any]:
         "by_type": {k: {"layers": v.layers, **_row_dict(v),
                         "macs_pct": _r(100.0 * v.macs / total_macs if total_macs else 0.0)}
                     for k, v in r.by_type.items()},
-        "layers": [{"name": x.name, "type": x.type, **_row_dict(x),
+        "layers": [{"name": x.name, "type": x.type_key, **_row_dict(x),
                     "onnxruntime_nodes": list(x.ort_nodes), "fused_into": x.fused_into,
                     "note": x.note or None} for x in r.layers],
-        "non_layer": [{"name": x.name, "op_type": x.type, "time_ms": _r(x.time_ms, 9),
+        "non_layer": [{"name": x.name, "op_type": x.type_key, "time_ms": _r(x.time_ms, 9),
                        "time_pct": _r(x.time_pct)} for x in r.non_layer],
         "notes": list(r.notes),
     }
@@ -160,9 +160,9 @@ def layer_table(r: BenchReport) -> Table:
     for i, x in enumerate(r.layers, 1):
         where = (f"fused into {x.fused_into}" if x.fused_into else
                  ", ".join(x.ort_nodes) if x.ort_nodes else x.note or "(not seen)")
-        rows.append((i, x.name, x.type, *_cells(x, t.macs), x.bound or None, where))
+        rows.append((i, x.name, x.type_key, *_cells(x, t.macs), x.bound or None, where))
     for x in r.non_layer:
-        rows.append((None, x.name, f"ort:{x.type}", *_cells(x, t.macs), None, "not a layer"))
+        rows.append((None, x.name, f"ort:{x.type_key}", *_cells(x, t.macs), None, "not a layer"))
     footer = (None, "total", None, *_cells(t, t.macs), None, None)
     return Table("Per layer (measured vs theory)", cols, tuple(rows), footer)
 
@@ -223,16 +223,24 @@ def notes_text(r: BenchReport, *, markdown: bool = False) -> str:
 # ``mnprof sweep --bench``: latency columns added to the sweep grid
 
 
-def sweep_with_latency(table: Table, data: dict[str, Any],
-                       latencies: Sequence[LatencyStats], threads: int
+def sweep_with_latency(table: Table, data: dict[str, Any], r: Any
                        ) -> tuple[Table, dict[str, Any]]:
+    """The sweep grid with a latency column per row (a ``SweepReport`` with latencies).
+
+    A row not measured (Ctrl-C stopped the sweep) shows no latency and is marked.
+    """
     cols = (*table.columns, Column("median ms", ms, "latency_median_ms"),
             Column("p90 ms", ms, "latency_p90_ms"), Column("runs", key="latency_runs"))
-    rows = tuple((*row, s.median, s.p90, s.runs)
-                 for row, s in zip(table.rows, latencies, strict=True))
+    lats = list(r.latencies) + [None] * (len(table.rows) - len(r.latencies))
+    rows = tuple((*row, s.median if s else None, s.p90 if s else None,
+                  s.runs if s else None) for row, s in zip(table.rows, lats, strict=True))
     note = (f"{table.note}; " if table.note else "") + \
-        f"latency: onnxruntime on this CPU, {threads} thread(s), median of timed runs"
-    out = {**data, "rows": [{**row, "latency_ms": latency_dict(s)}
-                            for row, s in zip(data["rows"], latencies, strict=True)],
-           "bench": {"threads": threads, "units": {"latency_ms": "milliseconds"}}}
+        f"latency: onnxruntime on this CPU, {r.latency_threads} thread(s), median of timed runs"
+    if r.interrupted:
+        note += "; INTERRUPTED: rows without a latency were not measured, and the last " \
+                "one measured may have fewer runs than asked"
+    out = {**data, "rows": [{**row, "latency_ms": latency_dict(s) if s else None}
+                            for row, s in zip(data["rows"], lats, strict=True)],
+           "bench": {"threads": r.latency_threads, "interrupted": r.interrupted,
+                     "units": {"latency_ms": "milliseconds"}}}
     return Table(table.title, cols, rows, table.footer, note), out

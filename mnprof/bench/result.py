@@ -11,8 +11,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import MnprofError
-from ..machine import Ceiling
+from ..core.errors import MnprofError
+from .machine import Ceiling
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class Environment:
     numpy: str = ""
     platform: str = ""
     load_average: float | None = None     # 1-minute load average when the bench started
+    isa: tuple[str, ...] = ()              # instruction sets of the CPU that matter here
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class TimeRow:
     """
 
     name: str
-    type: str
+    type_key: str                     # the layer type (or onnxruntime op of a non-layer row)
     layers: int                       # spec layers in the row (0: not a layer)
     macs: int
     executed_macs: int | None         # what onnxruntime's kernels are given (padded)

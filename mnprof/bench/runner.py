@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import tempfile
 import time
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..errors import MnprofError
-from ..machine import Progress
+from ..core.errors import MnprofError
+from ..core.progress import Progress
+
+MAX_FEED_BYTES = 4 << 30        # generated input data, all inputs together
 
 
 class OptLevel(str, Enum):
@@ -68,14 +71,20 @@ def session_options(threads: int, level: OptLevel, *, profile_dir: str | None = 
     return so
 
 
-def create_session(model: bytes, options: Any, *, what: str = "the model") -> Any:
+def ort_message(exc: BaseException) -> str:
+    """The first line of an onnxruntime error, without its source-location prefix."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first[:300]
+
+
+def create_session(model: bytes | str, options: Any, *, what: str = "the model") -> Any:
     import onnxruntime as ort
 
     try:
         return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    except Exception as exc:            # onnxruntime raises its own exception types
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MnprofError(f"onnxruntime cannot load {what}: {first}") from None
+    except Exception as exc:  # noqa: BLE001  onnxruntime raises its own exception types
+        raise MnprofError(f"onnxruntime cannot load {what}: {ort_message(exc)}") from None
 
 
 _NUMPY_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64",
@@ -91,6 +100,7 @@ def make_feed(session: Any, batch: int, *, what: str = "the model", seed: int = 
 
     rng = np.random.default_rng(seed)
     feed = {}
+    total = 0
     for inp in session.get_inputs():
         dtype = _NUMPY_TYPES.get(inp.type)
         if dtype is None:
@@ -105,6 +115,10 @@ def make_feed(session: Any, batch: int, *, what: str = "the model", seed: int = 
             else:
                 raise MnprofError(f"{what}: input {inp.name!r} has a free dimension {d!r} at "
                                   f"axis {i}; only the first (batch) axis may be free")
+        total += math.prod(shape) * np.dtype(dtype).itemsize
+        if total > MAX_FEED_BYTES:
+            raise MnprofError(f"{what}: input {inp.name!r} {shape} needs {total / 2**30:.1f} GiB "
+                              f"of data; mnprof generates at most {MAX_FEED_BYTES >> 30} GiB")
         if dtype.startswith("float"):
             feed[inp.name] = rng.standard_normal(shape).astype(dtype)
         else:
@@ -129,7 +143,7 @@ def time_runs(session: Any, feed: dict[str, Any], *, warmup: int, runs: int,
     Ctrl-C stops the loop and keeps what was measured.
     """
     out = Timing([])
-    run = session.run
+    run = _checked_run(session)
     try:
         for i in range(warmup):
             run(None, feed)
@@ -144,14 +158,31 @@ def time_runs(session: Any, feed: dict[str, Any], *, warmup: int, runs: int,
             t1 = clock()
             samples.append((t1 - t0) * 1000.0)
             done = len(samples) >= runs and t1 - start >= min_time
-            if progress:
-                expected = max(runs, int(min_time * 1000.0 / max(samples[-1], 1e-6)))
-                progress(f"{label}: timed runs", len(samples), max(expected, len(samples)))
+            if progress:        # runs expected in all, from the pace so far
+                pace = len(samples) / max(t1 - start, 1e-9)
+                expected = max(runs, math.ceil(pace * min_time), len(samples) + (not done))
+                progress(f"{label}: timed runs", len(samples), expected)
             if done:
                 break
     except KeyboardInterrupt:
         out.interrupted = True
     return out
+
+
+def _checked_run(session: Any) -> Any:
+    """``session.run`` whose onnxruntime failures become one-line errors."""
+    run = session.run
+
+    def checked(names: Any, feed: dict[str, Any]) -> Any:
+        try:
+            return run(names, feed)
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001  onnxruntime's Fail, InvalidArgument, ...
+            raise MnprofError(f"onnxruntime failed while running the model: "
+                              f"{ort_message(exc)}") from None
+
+    return checked
 
 
 @dataclass(frozen=True)
@@ -180,5 +211,5 @@ def profile_runs(model: bytes, *, threads: int, level: OptLevel, feed: dict[str,
         if timing.interrupted:
             raise KeyboardInterrupt
         events = json.loads(Path(path).read_text())
-        optimized = onnx.load(opt_path)
+        optimized = onnx.load(opt_path, load_external_data=False)
     return Profiled(events, optimized, timing.samples_ms)

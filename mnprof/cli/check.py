@@ -9,34 +9,15 @@ from typing import Any
 
 import click
 
-from ..budget import (
-    DEFAULT_BUDGET,
-    DEFAULT_THREADS,
-    DEFAULT_TOLERANCE,
-    METRICS,
-    Budget,
-    Unit,
-    command_line_budget,
-    load_budget,
-    parse_amount,
-    parse_increase,
-    parse_percent,
-)
-from ..check import CheckReport, check_budget
-from ..check_report import (
-    check_header,
-    check_tables,
-    check_to_dict,
-    markdown_header,
-    to_junit,
-    verdict,
-)
-from ..errors import MnprofError
-from ..render import Format, check_target, to_json, to_markdown, to_text, write_output
-from ..spec import DEFAULT_SPEC, builtin_names, resolve_spec_path
-from ..yamlsrc import load_file
+from .. import api
+from ..core.errors import MnprofError
+from ..core.files import check_target, write_output
+from ..core.render import Format
+from ..gate.amounts import Unit, parse_amount, parse_increase, parse_percent
+from ..gate.budget import DEFAULT_BUDGET, DEFAULT_THREADS, DEFAULT_TOLERANCE, METRICS, Budget
+from ..output import render
 from . import main
-from .options import (
+from ._options import (
     _Typed,
     alpha_option,
     format_option,
@@ -47,7 +28,7 @@ from .options import (
 )
 
 EXIT_PASS, EXIT_EXCEEDED = 0, 1
-_FORMATS = (Format.TABLE, Format.JSON, Format.MARKDOWN, Format.JUNIT)
+_FORMATS = (Format.TABLE, Format.JSON, Format.MARKDOWN, Format.JUNIT, Format.HTML)
 
 
 def _typed(name: str, parse: Any) -> click.ParamType:
@@ -136,7 +117,7 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
                    "(repeatable; one run, one set of figures).")
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
-          baselines: tuple[str, ...], alpha: float, resolution: int | None, threads: int,
+          baselines: tuple[str, ...], alpha: float | None, resolution: int | None, threads: int,
           tolerance: str | None, runs: int, min_time: float, warmup: int, fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
@@ -170,10 +151,10 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
                 raise click.UsageError(f"{opt} belongs to the one-off form (SPEC with --max-* "
                                        "limits); a budget file sets it per model")
-        if target and target in builtin_names() and not Path(target).exists():
+        if target and target in api.builtin_names() and not Path(target).exists():
             raise click.UsageError(f"{target!r} is a built-in spec, not a budget file: give "
                                    "limits such as --max-macs 80M to check it")
-        budget = load_budget(target or DEFAULT_BUDGET)
+        budget = api.load_budget(target or DEFAULT_BUDGET)
     targets = [(fmt, output), *reports]
     paths = [p for _, p in targets if p not in (None, "-")]
     if len(set(paths)) != len(paths):
@@ -181,25 +162,30 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     for p in paths:
         check_target(p)         # before a run that may take minutes
     try:
-        report = _run(budget)
+        report = api.check_budget(budget, progress=_progress)
     except MnprofError:
-        if one_off and target and _is_budget(target):   # probed only when the spec failed
+        if one_off and target and api.is_budget_file(target):  # probed only on failure
             raise click.UsageError(f"{target} is a budget file: run `mnprof check {target}` "
                                    "without --max-* options (those check a spec)") from None
         raise
-    protect = _inputs(budget)
+    protect = api.budget_inputs(budget)
     for f, p in reports:
-        write_output(_render(report, f, color=False), p, protect=protect)
+        write_output(render(report, f), p, protect=protect)
     try:
-        write_output(_render(report, fmt, color=use_color(output)), output, protect=protect)
+        write_output(render(report, fmt, color=use_color(output)), output, protect=protect)
     except BrokenPipeError:     # `mnprof check | head`: the verdict still decides the status
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if output not in (None, "-") or reports:
-        click.echo(f"mnprof check: {verdict(report)}", err=True)
+        click.echo(f"mnprof check: {api.verdict(report)}", err=True)
     return EXIT_PASS if report.passed else EXIT_EXCEEDED
 
 
-def _one_off(target: str | None, alpha: float, resolution: int | None, given: dict[str, str],
+def _progress(label: str, done: int, total: int) -> None:
+    click.echo(f"mnprof check: {label} ...", err=True)
+
+
+def _one_off(target: str | None, alpha: float | None, resolution: int | None,
+             given: dict[str, str],
              increases: tuple[tuple[str, str], ...], baselines: tuple[str, ...],
              latency: dict[str, Any]) -> Budget:
     fields: dict[str, dict[str, Any]] = {}
@@ -211,49 +197,4 @@ def _one_off(target: str | None, alpha: float, resolution: int | None, given: di
         fields.setdefault(metric, {})["max_increase"] = amount
     limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
               for m, f in fields.items()]
-    return command_line_budget(target or DEFAULT_SPEC, alpha, resolution, limits, baselines)
-
-
-def _is_budget(path: str) -> bool:
-    if not Path(path).is_file():
-        return False
-    try:
-        data = load_file(path, what="spec")
-    except MnprofError:
-        return False          # not readable as YAML: loading it as a spec says why
-    return isinstance(data, dict) and "models" in data and "layers" not in data
-
-
-def _run(budget: Budget) -> CheckReport:
-    def progress(message: str) -> None:
-        click.echo(f"mnprof check: {message} ...", err=True)
-
-    try:
-        return check_budget(budget, progress=progress)
-    except MnprofError:
-        raise
-    except Exception as exc:  # noqa: BLE001  a gate that could not run must not exit 1
-        raise MnprofError(f"the check could not run: {type(exc).__name__}: {exc}") from None
-
-
-def _render(report: CheckReport, fmt: str, *, color: bool) -> str:
-    if fmt == Format.JSON.value:
-        return to_json(check_to_dict(report))
-    if fmt == Format.MARKDOWN.value:
-        return to_markdown(markdown_header(report), check_tables(report))
-    if fmt == Format.JUNIT.value:
-        return to_junit(report)
-    text = to_text(check_header(report), check_tables(report), color=color)
-    return text + verdict(report) + "\n"
-
-
-def _inputs(budget: Budget) -> list[str]:
-    """Files the reports must never overwrite: the budget, its specs and baselines."""
-    files = [] if budget.file.startswith("<") else [budget.file]
-    for m in budget.models:
-        files += m.baselines
-        try:
-            files.append(str(resolve_spec_path(m.spec)[0]))
-        except MnprofError:
-            pass
-    return files
+    return api.one_off_budget(target, alpha, resolution, limits, baselines)

@@ -5,33 +5,34 @@ from __future__ import annotations
 import click
 
 from .. import api
-from ..export import DEFAULT_OPSET, MIN_OPSET, export_onnx
-from ..units import human_bytes
+from ..core.units import human_bytes
+from ..onnxio.opsets import DEFAULT_OPSET, MIN_OPSET
 from . import main
-from .options import alpha_option, res_option, spec_argument
+from ._options import load_spec, model_options, spec_argument
 
 
 @main.command()
 @spec_argument
-@alpha_option
-@res_option
+@model_options
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=True),
               help="The .onnx file to write (atomically).")
 @click.option("--opset", type=int, default=DEFAULT_OPSET, show_default=True,
-              help=f"ONNX opset of the default domain ({MIN_OPSET} or newer).")
-@click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Batch size of the input.")
+              help=f"ONNX opset of the default domain ({MIN_OPSET} up to the newest the "
+                   "installed onnx and onnxruntime both run).")
+@click.option("--batch", "-b", type=click.IntRange(min=1, max=4096), default=1,
+              show_default=True, help="Batch size of the input.")
 @click.option("--dynamic-batch", is_flag=True,
               help="A symbolic batch dimension named 'batch' instead of --batch.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0,
+              show_default=True,
               help="Seed of the synthetic weights (deterministic; nothing is downloaded).")
 @click.option("--fold-bn", is_flag=True,
               help="Fold batch-norm into the preceding conv / fc weights and biases "
                    "instead of writing BatchNormalization nodes.")
 @click.pass_context
-def export(ctx: click.Context, spec: str | None, alpha: float, resolution: int | None,
-           output: str, opset: int, batch: int, dynamic_batch: bool, seed: int,
-           fold_bn: bool) -> None:
+def export(ctx: click.Context, spec: str | None, alpha: float | None, depth: float | None,
+           resolution: int | None, classes: int | None, output: str, opset: int, batch: int,
+           dynamic_batch: bool, seed: int, fold_bn: bool) -> None:
     """Write the ONNX model of SPEC (float32, NCHW, synthetic weights) to OUTPUT.
 
     The input is `input` [batch, C, R, R] and the output `output`; node and
@@ -41,9 +42,11 @@ def export(ctx: click.Context, spec: str | None, alpha: float, resolution: int |
     from click.core import ParameterSource
     if dynamic_batch and ctx.get_parameter_source("batch") is not ParameterSource.DEFAULT:
         raise click.UsageError("--batch and --dynamic-batch exclude each other")
-    summary = export_onnx(api.load_spec(spec), output, alpha=alpha, resolution=resolution,
-                          opset=opset, seed=seed, fold_bn=fold_bn,
-                          batch=None if dynamic_batch else batch)
+    from ..core.files import check_target
+    check_target(output)            # before generating weights
+    summary = api.export_onnx(load_spec(spec), output, alpha=alpha, resolution=resolution,
+                              depth=depth, classes=classes, opset=opset, seed=seed,
+                              fold_bn=fold_bn, batch=None if dynamic_batch else batch)
     click.echo(f"wrote {summary.path}: {summary.model} alpha {summary.alpha:g} resolution "
                f"{summary.resolution}, opset {summary.opset}, {summary.nodes} nodes, "
                f"{summary.initializers} initializers, {human_bytes(summary.bytes)}", err=True)

@@ -1,0 +1,176 @@
+"""The analytic cost engine: pure functions from a built graph to exact counts.
+
+Every figure is an integer computed from the architecture (see
+``mnprof.model.kinds.base`` for the counting convention); percentages and units
+appear only when rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ..model.graph import INPUT, Graph, Node, Shape, numel
+from ..model.kinds import Role, kind_of
+
+BYTES_PER_ELEMENT = 4      # fp32
+
+CONVENTION = (
+    "MACs: multiply-accumulates of conv and fully-connected layers (1 MAC = 2 FLOPs); "
+    "params: conv and fc weights (the papers' count); params_framework adds biases and "
+    "batch-norm scale and shift; elementwise_ops (activations, adds, multiplies, "
+    "pooling, softmax) are counted apart and never added to MACs; bytes: fp32 input + "
+    "weights (batch-norm folded into a bias) + output."
+)
+
+
+class _Derived:
+    """What follows from the counts, for a layer and for a sum of layers alike."""
+
+    params: int
+    bias_params: int
+    bn_params: int
+    macs: int
+    bytes: int
+
+    @property
+    def params_framework(self) -> int:
+        return self.params + self.bias_params + self.bn_params
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: MACs per byte moved."""
+        return self.macs / self.bytes if self.bytes else 0.0
+
+
+@dataclass(frozen=True)
+class LayerCost(_Derived):
+    name: str
+    kind: str
+    type_key: str
+    inputs: tuple[str, ...]
+    input_shape: Shape                  # the first input's
+    output_shape: Shape
+    macs: int
+    params: int                         # weights (paper convention)
+    bias_params: int
+    bn_params: int                      # batch-norm scale + shift
+    activations: int                    # output elements
+    bytes: int                          # inputs + weight_bytes + output
+    weight_bytes: int                   # weights + the per-channel bias BN folds into
+    elementwise_ops: int
+    block: str = ""                     # the top-level block instance ("": none)
+
+
+@dataclass(frozen=True)
+class Totals(_Derived):
+    macs: int = 0
+    params: int = 0
+    bias_params: int = 0
+    bn_params: int = 0
+    activations: int = 0
+    bytes: int = 0
+    elementwise_ops: int = 0
+    layers: int = 0
+
+    def __add__(self, c: LayerCost | Totals) -> Totals:
+        return Totals(self.macs + c.macs, self.params + c.params,
+                      self.bias_params + c.bias_params, self.bn_params + c.bn_params,
+                      self.activations + c.activations, self.bytes + c.bytes,
+                      self.elementwise_ops + c.elementwise_ops,
+                      self.layers + (c.layers if isinstance(c, Totals) else 1))
+
+
+@dataclass(frozen=True)
+class CostReport:
+    model: str
+    alpha: float
+    resolution: int
+    input_shape: Shape
+    layers: tuple[LayerCost, ...]
+    totals: Totals
+    by_type: Mapping[str, Totals]       # in order of first appearance
+    peak_activation_bytes: int          # largest set of live fp32 tensors at any step
+    spec: str = ""                      # the file the graph was built from, as shown
+    depth: float = 1.0
+    source: str = "spec"                # "spec" | "onnx"
+
+    def pct(self, part: int, whole: int) -> float:
+        return 100.0 * part / whole if whole else 0.0
+
+
+def layer_cost(node: Node) -> LayerCost:
+    """Exact cost of one node (a pure function of its kind, attributes and shapes)."""
+    kind = kind_of(node)
+    attrs = dict(node.attrs)
+    tensors = kind.tensors(attrs, node.input_shapes, node.output_shape)
+    by_role = {role: 0 for role in Role}
+    for t in tensors:
+        by_role[t.role] += t.size
+    weights = by_role[Role.WEIGHT]
+    # As deployed, batch-norm folds into a per-channel bias: count it once as a bias.
+    deployed_bias = max(by_role[Role.BIAS], by_role[Role.BN_SHIFT])
+    written = 0 if kind.is_view else numel(node.output_shape)
+    moved = 0 if kind.is_view else (
+        sum(numel(s) for s in node.input_shapes) + weights + deployed_bias + written)
+    return LayerCost(
+        name=node.name, kind=node.kind, type_key=node.type_key, inputs=node.inputs,
+        input_shape=node.input_shapes[0], output_shape=node.output_shape,
+        macs=kind.macs(attrs, node.input_shapes, node.output_shape),
+        params=weights, bias_params=by_role[Role.BIAS],
+        bn_params=by_role[Role.BN_SCALE] + by_role[Role.BN_SHIFT],
+        activations=written,
+        bytes=moved * BYTES_PER_ELEMENT,
+        weight_bytes=0 if kind.is_view else (weights + deployed_bias) * BYTES_PER_ELEMENT,
+        elementwise_ops=kind.elementwise_ops(attrs, node.input_shapes, node.output_shape),
+        block=node.block,
+    )
+
+
+def summarize(costs: Iterable[LayerCost]) -> tuple[Totals, dict[str, Totals]]:
+    totals = Totals()
+    by_type: dict[str, Totals] = {}
+    for c in costs:
+        totals = totals + c
+        by_type[c.type_key] = by_type.get(c.type_key, Totals()) + c
+    return totals, by_type
+
+
+def peak_activation_bytes(graph: Graph) -> int:
+    """Peak fp32 bytes of tensors alive at once, running the nodes in order.
+
+    A tensor lives from the step that makes it to the last step that reads it;
+    the graph's input and output count too. Layers fused in the spec (conv with
+    batch-norm and activation) make one tensor; a view (flatten, dropout) makes
+    none, and keeps the tensor it views alive as long as the view is read.
+    """
+    last_use: dict[str, int] = {}
+    for step, node in enumerate(graph.nodes):
+        for src in node.inputs:
+            last_use[src] = step
+    last_use[graph.output] = len(graph.nodes)
+    for node in reversed(graph.nodes):           # a view's readers read its source
+        if kind_of(node).is_view and node.name in last_use:
+            src = node.inputs[0]
+            last_use[src] = max(last_use[src], last_use[node.name])
+    sizes = {INPUT: numel(graph.input_shape)}
+    live = {INPUT}
+    peak = 0
+    for step, node in enumerate(graph.nodes):
+        sizes[node.name] = 0 if kind_of(node).is_view else numel(node.output_shape)
+        live.add(node.name)
+        peak = max(peak, sum(sizes[t] for t in live))
+        live = {t for t in live if last_use.get(t, -1) > step}
+    return peak * BYTES_PER_ELEMENT
+
+
+def analyze(graph: Graph) -> CostReport:
+    """Per-layer, per-type and total cost of a built graph."""
+    layers = tuple(layer_cost(n) for n in graph.nodes)
+    totals, by_type = summarize(layers)
+    return CostReport(model=graph.model, alpha=graph.alpha, resolution=graph.resolution,
+                      input_shape=graph.input_shape, layers=layers, totals=totals,
+                      by_type=MappingProxyType(by_type),
+                      peak_activation_bytes=peak_activation_bytes(graph), spec=graph.file,
+                      depth=graph.depth, source=graph.source)

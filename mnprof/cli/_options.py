@@ -1,0 +1,162 @@
+"""Options and argument types shared by several commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..core.errors import MnprofError
+from ..core.render import Format
+from ..core.values import MAX_CLASSES, check_alpha, check_depth, check_int, check_resolution
+
+
+def _number(text: str, name: str, check: Callable[[Any], Any], kind: type) -> Any:
+    try:
+        value = kind(text.strip()) if text.strip().isascii() else None
+    except ValueError:
+        value = None
+    if value is None:
+        value = text
+    try:
+        return check(value)
+    except MnprofError as exc:
+        raise click.BadParameter(f"{exc}".replace(f"got {value!r:.60}",
+                                                  f"got {text!r:.60}")) from None
+
+
+def parse_alpha(text: str) -> float:
+    return _number(text, "alpha", check_alpha, float)
+
+
+def parse_depth(text: str) -> float:
+    return _number(text, "depth", check_depth, float)
+
+
+def parse_resolution(text: str) -> int:
+    return _number(text, "resolution", check_resolution, int)
+
+
+def parse_classes(text: str) -> int:
+    return _number(text, "classes", lambda v: check_int("classes", v, 1, MAX_CLASSES), int)
+
+
+class _Typed(click.ParamType):
+    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+        self.name = name
+        self.parse = parse
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.parse(value)
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
+class _List(_Typed):
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = [p.strip() for p in value.split(",")]
+        if not all(parts):
+            self.fail(f"expected a comma-separated list, got {value!r}", param, ctx)
+        return [super(_List, self).convert(p, param, ctx) for p in parts]
+
+
+ALPHA = _Typed("ALPHA", parse_alpha)
+DEPTH = _Typed("DEPTH", parse_depth)
+RESOLUTION = _Typed("RES", parse_resolution)
+CLASSES = _Typed("N", parse_classes)
+ALPHA_LIST = _List("ALPHAS", parse_alpha)
+RESOLUTION_LIST = _List("RESOLUTIONS", parse_resolution)
+
+spec_argument = click.argument("spec", required=False, metavar="[SPEC]")
+alpha_option = click.option("--alpha", "-a", type=ALPHA, default=None,
+                            help="Width multiplier, > 0 and <= 10 (default: the spec's, 1 "
+                                 "for most built-ins).")
+res_option = click.option("--res", "-r", "resolution", type=RESOLUTION, default=None,
+                          help="Input resolution (default: the spec's, 224 for most "
+                               "built-ins).")
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=True), default=None,
+                             help="Write the report to FILE (atomically) instead of stdout.")
+
+
+def model_options(f: Any) -> Any:
+    """--alpha, --depth, --res and --classes, as every command that builds a spec takes."""
+    for option in reversed((
+            alpha_option,
+            click.option("--depth", "-d", type=DEPTH, default=None,
+                         help="Depth multiplier: every `repeat` n of the spec becomes "
+                              "ceil(n * depth) (default: the spec's, 1 for most)."),
+            res_option,
+            click.option("--classes", type=CLASSES, default=None,
+                         help="Number of classes (default: the spec's, 1000)."))):
+        f = option(f)
+    return f
+
+
+def load_spec(spec: str | None) -> Any:
+    """The spec (a path or a built-in name), its warnings printed on stderr."""
+    from .. import api
+    from . import warn
+    s = api.load_spec(spec)
+    for w in s.warnings:
+        warn(w)
+    return s
+
+
+def format_option(*choices: Format) -> Callable[[Any], Any]:
+    names = [c.value for c in choices]
+    return click.option("--format", "-f", "fmt", type=click.Choice(names), default=names[0],
+                        show_default=True, help="Output format.")
+
+
+def emit(report: Any, fmt: str, output: str | None, *, layers: bool = True,
+         protect: Any = ()) -> None:
+    """Render ``report`` (``mnprof.render``) to stdout or, atomically, to ``output``."""
+    from ..core.files import write_output
+    from ..output import render
+    write_output(render(report, fmt, layers=layers, color=use_color(output)), output,
+                 protect=protect)
+
+
+def use_color(output: str | None) -> bool:
+    import os
+    return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def timing_options(*, threads_default: int | None, threads_help: str,
+                   scope: str = "") -> Callable[[Any], Any]:
+    """--threads, --runs, --min-time and --warmup, as `bench` and `check` both take them,
+    with the defaults of ``mnprof.timing``."""
+    from ..bench import settings as b
+
+    options = [
+        click.option("--threads", "-t", type=click.IntRange(min=1, max=b.max_threads()),
+                     default=threads_default, show_default=threads_default is not None,
+                     help=threads_help),
+        click.option("--runs", type=click.IntRange(min=1, max=b.MAX_RUNS),
+                     default=b.DEFAULT_RUNS, show_default=True,
+                     help=_scoped(scope, "Time at least this many runs ...")),
+        click.option("--min-time", type=click.FloatRange(min=0, max=b.MAX_MIN_TIME),
+                     default=b.DEFAULT_MIN_TIME, show_default=True,
+                     help="... and for at least this many seconds."),
+        click.option("--warmup", type=click.IntRange(min=0, max=b.MAX_WARMUP),
+                     default=b.DEFAULT_WARMUP, show_default=True,
+                     help=_scoped(scope, "Untimed runs first.")),
+    ]
+
+    def decorate(f: Any) -> Any:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def _scoped(scope: str, text: str) -> str:
+    return f"{scope}{text[0].lower()}{text[1:]}" if scope else text

@@ -1,0 +1,250 @@
+"""Running a budget: every limit of every model against the model's real figures.
+
+``check_budget(budget)`` first reads every model's spec, builds its graph and reads
+its baselines, so a bad file fails before any measuring, with a one-line error
+(exit 2): a gate that could not run never looks like a pass or a budget failure.
+Counts come from ``mnprof.cost`` and are exact; latencies come from
+``mnprof.bench.measure.measure_latency``, imported only when a budget has a latency
+limit. A failure inside the check (a spec that does not build, onnxruntime refusing
+the model) is a one-line error naming the budget's file, line and field.
+
+A limit holds when ``actual <= threshold``. For counts the threshold is the limit
+itself; a latency limit adds its tolerance (``max * (1 + tolerance)``) because a
+measured median moves between runs. A relative limit (``max_increase``) is first
+resolved against its baseline: ``floor(baseline * (1 + pct/100))`` for counts
+(exact, with fractions), ``baseline + amount`` for an absolute increase.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..analysis.cost import analyze
+from ..core.contracts import CHECK_SCHEMA  # noqa: F401  (re-exported for readers)
+from ..core.errors import MnprofError, SpecError
+from ..core.progress import Progress
+from ..model.graph import Graph
+from ..spec.build import build
+from ..spec.builtins import load_spec
+from .amounts import Unit
+from .baseline import BaselineValue, baseline_for, read_report
+from .budget import COMMAND_LINE, METRICS, BenchSettings, Budget, Limit, ModelBudget, Rule, \
+    load_budget
+
+if TYPE_CHECKING:
+    from ..bench.result import LatencyStats
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One latency measurement: how it was taken, and the bench's statistics (ms)."""
+
+    settings: BenchSettings
+    stats: LatencyStats             # runs actually made, median, p10, p90, stdev
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    model: str
+    spec: str
+    alpha: float
+    resolution: int
+    metric: str
+    rule: Rule
+    text: str                       # the limit as written: "80M", "1%"
+    limit: int | float              # in the metric's unit, relative limits resolved
+    threshold: int | float          # what ``actual`` must not exceed (limit + tolerance)
+    actual: int | float
+    passed: bool
+    baseline: BaselineValue | None = None
+    tolerance: float | None = None  # a fraction: 0.05 is 5%
+    measurement: Measurement | None = None
+    line: int | None = None
+    field: str = ""
+
+    @property
+    def unit(self) -> str:
+        return METRICS[self.metric].label
+
+    @property
+    def headroom(self) -> int | float:
+        """How far below the limit the model is (negative: over it)."""
+        return self.limit - self.actual
+
+    @property
+    def headroom_pct(self) -> float | None:
+        return 100.0 * self.headroom / self.limit if self.limit else None
+
+    @property
+    def change_pct(self) -> float | None:
+        """Change against the baseline, in percent (relative limits only)."""
+        if self.baseline is None or not self.baseline.value:
+            return None
+        return 100.0 * (self.actual - self.baseline.value) / self.baseline.value
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    budget: str                     # the budget file, or "<command line>"
+    results: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.failed)
+
+    @property
+    def n_passed(self) -> int:
+        return len(self.results) - self.n_failed
+
+
+def check_budget(budget: Budget | str | Path | None = None, *,
+                 progress: Progress | None = None) -> CheckReport:
+    """Check every limit of ``budget`` (a Budget, or a budget file's path)."""
+    if not isinstance(budget, Budget):
+        budget = load_budget(budget)
+    prepared = [_prepare(budget, m) for m in budget.models]
+    first: dict[str, ModelBudget] = {}
+    for p in prepared:          # names given, and the default <spec>-<alpha>-<resolution>
+        if p.label in first:
+            was = first[p.label].where
+            raise p.model.where.error(f"model name {p.label!r} is used twice (first: "
+                                      f"{was.path}, line {was.line}); give each model its "
+                                      "own `name:`", "name")
+        first[p.label] = p.model
+    results: list[CheckResult] = []
+    for p in prepared:
+        results += _check_model(p, progress)
+    return CheckReport(budget=budget.file, results=tuple(results))
+
+
+# ---------------------------------------------------------------------------
+# Preparing a model: everything that can fail on bad input, before any work
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    model: ModelBudget
+    label: str
+    graph: Graph
+    baselines: Mapping[int, BaselineValue]      # index of a relative limit -> its baseline
+
+
+def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
+    where = f"{budget.file}:{model.where.line}" if model.where.line else budget.file
+    try:
+        spec = load_spec(model.spec)
+        graph = build(spec, model.alpha, model.resolution)
+    except MnprofError as exc:
+        if budget.file == COMMAND_LINE:
+            raise
+        raise MnprofError(f"{exc} (the spec of {model.where.path}, {where})") from None
+    label = model.name or f"{spec.name}-{model.alpha:g}-{graph.resolution}"
+    reports = [read_report(path, model, graph) for path in model.baselines]
+    baselines = {}
+    for i, limit in enumerate(model.limits):
+        if limit.rule is Rule.MAX_INCREASE:
+            baselines[i] = baseline_for(limit, reports, model)
+    return _Prepared(model, label, graph, baselines)
+
+
+# ---------------------------------------------------------------------------
+# Checking a prepared model
+
+
+def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
+    needs_cost = any(lim.bench is None for lim in p.model.limits)
+    cost = analyze(p.graph) if needs_cost else None
+    measured: dict[BenchSettings, Measurement] = {}
+    results = []
+    for i, limit in enumerate(p.model.limits):
+        metric = METRICS[limit.metric]
+        measurement = None
+        if limit.bench is None:             # a count: from the cost report
+            value = metric.read(cost)
+        else:                               # a latency: limits with equal settings share one
+            if limit.bench not in measured:
+                if progress:
+                    b = limit.bench
+                    progress(f"measuring the latency of {p.label}: {b.threads} thread"
+                             f"{'s' if b.threads != 1 else ''}, at least {b.runs} runs "
+                             f"and {b.min_time:g} s", 0, 0)
+                measured[limit.bench] = _measure_located(p, limit)
+            measurement = measured[limit.bench]
+            value = metric.read(measurement.stats)
+        results.append(evaluate(limit, value, p.baselines.get(i), measurement=measurement,
+                                model=p.label, spec=p.model.spec, alpha=p.graph.alpha,
+                                resolution=p.graph.resolution))
+    return results
+
+
+def _measure_located(p: _Prepared, limit: Limit) -> Measurement:
+    """``measure`` whose failures name the budget's file, line and field of the limit."""
+    assert limit.bench is not None
+    try:
+        return measure(p.graph, limit.bench)
+    except SpecError:
+        raise
+    except Exception as exc:  # noqa: BLE001  whatever went wrong, say where: exit 2
+        if isinstance(exc, MnprofError) and exc.exit_code != 2:
+            raise
+        what = str(exc) if isinstance(exc, MnprofError) else f"{type(exc).__name__}: {exc}"
+        raise SpecError(f"the latency could not be measured: {what}",
+                        file=p.model.where.file, line=limit.line, field=limit.field) from None
+
+
+def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, *,
+             measurement: Measurement | None = None, model: str = "", spec: str = "",
+             alpha: float = 1.0, resolution: int = 0) -> CheckResult:
+    """One limit against one actual value (a pure function)."""
+    if limit.rule is Rule.MAX:
+        lim: int | float = limit.amount     # parsed: an int for counts, a float for ms
+    else:
+        if baseline is None:
+            raise ValueError("a relative limit needs its baseline")
+        if limit.percent:
+            value = Fraction(baseline.value) * (100 + Fraction(limit.amount)) / 100
+        else:
+            value = Fraction(baseline.value) + Fraction(limit.amount)
+        # counts are integers, so "<= x" and "<= floor(x)" agree: keep the limit exact
+        lim = float(value) if METRICS[limit.metric].unit is Unit.MS else math.floor(value)
+    tolerance = float(limit.tolerance) if limit.tolerance is not None else None
+    threshold = lim * (1 + tolerance) if tolerance is not None else lim
+    return CheckResult(model=model, spec=spec, alpha=alpha, resolution=resolution,
+                       metric=limit.metric, rule=limit.rule, text=limit.text, limit=lim,
+                       threshold=threshold, actual=actual, passed=actual <= threshold,
+                       baseline=baseline, tolerance=tolerance, measurement=measurement,
+                       line=limit.line, field=limit.field)
+
+
+# ---------------------------------------------------------------------------
+# Latency, through the bench (imported only here)
+
+
+def measure(graph: Graph, settings: BenchSettings) -> Measurement:
+    """The latency of ``graph`` from ``mnprof.bench.measure.measure_latency``."""
+    try:     # loaded only when a budget has a latency limit
+        import onnxruntime  # noqa: F401  (the bench needs it; say so if it cannot load)
+
+        from ..bench.measure import measure_latency
+        from ..bench.result import BenchInterrupted
+    except ImportError as exc:
+        raise MnprofError(f"latency limits need onnx and onnxruntime, which cannot be "
+                          f"loaded ({exc})") from None
+    report = measure_latency(graph, threads=settings.threads, runs=settings.runs,
+                             warmup=settings.warmup, min_time=settings.min_time)
+    if report.interrupted:      # Ctrl-C after some runs: a part of a measurement is no verdict
+        raise BenchInterrupted(report)
+    return Measurement(settings, report.latency_ms)

@@ -1,0 +1,106 @@
+"""The JSON Schema of budget files, generated from ``mnprof.gate.budget``, never hand-written.
+
+The shipped ``mnprof/schemas/budget.schema.json`` is ``budget_schema()``, built from
+the budget format's metrics, number grammar and defaults. ``make schema``
+regenerates it and a test checks it is current.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+BUDGET_SCHEMA_ID = "https://mnprof.invalid/schemas/budget.schema.json"
+
+
+def budget_schema() -> dict[str, Any]:
+    from . import amounts as u
+    from . import budget as b
+
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/$defs/{name}"}
+
+    def amount(unit: Any) -> dict[str, Any]:
+        suffixes = sorted((x for x in u.SUFFIXES[unit] if x), key=lambda x: (-len(x), x))
+        text = {"type": "string", "pattern": rf"^\s*{u.NUMBER}\s*(?:"
+                + "|".join(map(re.escape, suffixes)) + r")?\s*$"}
+        number = {"type": "number" if unit is u.Unit.MS else "integer", "minimum": 0}
+        return {"description": u.HINTS[unit], "anyOf": [number, text]}
+
+    def limit(unit: Any) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "max": {**ref(unit.value), "description": "the limit: actual <= max"},
+            "max_increase": {"anyOf": [ref("percent"), ref(unit.value)],
+                             "description": "growth allowed over the baseline report: a "
+                                            "percentage (1%) or an amount"}}
+        if unit is u.Unit.MS:
+            fields.update({
+                "tolerance": {**ref("percent"), "default": _percent(b.DEFAULT_TOLERANCE),
+                              "description": "measured up to max * (1 + tolerance) still "
+                                             "passes"},
+                "threads": {"type": "integer", "minimum": 1, "default": b.DEFAULT_THREADS,
+                            "description": "onnxruntime intra-op threads"},
+                "runs": {"type": "integer", "minimum": 1, "default": b.DEFAULT_RUNS,
+                         "description": "timed runs, at least"},
+                "warmup": {"type": "integer", "minimum": 0, "default": b.DEFAULT_WARMUP,
+                           "description": "untimed runs first"},
+                "min_time": {"type": "number", "minimum": 0, "default": b.DEFAULT_MIN_TIME,
+                             "description": "seconds of timed runs, at least"}})
+        assert tuple(fields) == (b.LATENCY_FIELDS if unit is u.Unit.MS else b.RULES)
+        return {"anyOf": [ref(unit.value), {
+            "type": "object", "additionalProperties": False, "properties": fields,
+            "anyOf": [{"required": [rule]} for rule in b.RULES]}]}
+
+    text = {"type": "string", "pattern": r"\S"}
+    model = {
+        "name": {**text, "description": "label in reports (default: "
+                                        "<spec name>-<alpha>-<resolution>)"},
+        "spec": {**text, "description": "a built-in spec name, or a path relative to the "
+                                        "budget file"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "default": 1,
+                  "description": "width multiplier"},
+        "resolution": {"type": "integer", "minimum": 1,
+                       "description": "input resolution (default: the spec's)"},
+        "baseline": {"anyOf": [text, {"type": "array", "items": text}],
+                     "description": "saved report(s) for max_increase: mnprof "
+                                    "cost/sweep/bench --format json --output FILE"},
+        "limits": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                   "properties": {m.name: {**ref(f"{m.unit.value}_limit"),
+                                           "description": m.doc}
+                                  for m in b.METRICS.values()}},
+    }
+    assert tuple(model) == b.MODEL_FIELDS
+    defs: dict[str, Any] = {
+        "model": {"type": "object", "additionalProperties": False,
+                  "required": ["spec", "limits"], "properties": model},
+        "percent": {"type": "string", "pattern": u.PERCENT_RE.pattern,
+                    "description": "a percentage: 1%, 0.5%"},
+    }
+    for unit in u.Unit:
+        defs[unit.value] = amount(unit)
+        defs[f"{unit.value}_limit"] = limit(unit)
+    top = {"models": {"type": "array", "minItems": 1, "items": ref("model")},
+           "description": {"type": "string"}}
+    assert tuple(top) == b.TOP_FIELDS
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BUDGET_SCHEMA_ID,
+        "title": "mnprof budget (mnprof check)",
+        "description": "Models and the limits each must keep. mnprof checks the same rules "
+                       "and more (exact whole numbers, unique names, baselines, specs), "
+                       "with a one-line error naming file, line and field.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["models"],
+        "properties": top,
+        "$defs": defs,
+    }
+
+
+def _percent(fraction: Any) -> str:
+    return f"{float(100 * fraction):g}%"
+
+
+def budget_schema_text() -> str:
+    return json.dumps(budget_schema(), indent=2) + "\n"

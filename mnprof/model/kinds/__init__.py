@@ -1,0 +1,22 @@
+"""The layer kinds, by family, and the registry that holds them.
+
+``KINDS`` maps a spec's ``kind:`` name to its ``Kind`` (``kind_of(node)`` finds a
+node's). Families: ``conv`` (convolutions, fc), ``elementwise`` (batch-norm,
+activations, softmax), ``pool``, ``views`` (flatten, dropout), ``merge`` (add,
+concat, mul). To add a kind, write its class in the family it belongs to with
+``@register`` (``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+from ..graph import Node
+from . import conv, elementwise, merge, pool, views  # noqa: F401  (they register the kinds)
+from .base import Kind, Role, ShapeError, Tensor
+from .registry import KINDS, register
+
+
+def kind_of(node: Node) -> Kind:
+    return KINDS[node.kind]
+
+
+__all__ = ["KINDS", "Kind", "Role", "ShapeError", "Tensor", "kind_of", "register"]

@@ -1,0 +1,101 @@
+"""Every report in every format: the one function the CLI (and a script) renders with.
+
+``render(report, fmt)`` picks the report's own tables and JSON document and the
+renderer of ``fmt`` (``mnprof.core.render``). Each report kind's renderers are
+imported only when such a report is rendered, so ``mnprof cost`` never loads the
+bench's or the gate's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .core.errors import MnprofError
+from .core.render import Format, to_csv, to_json, to_markdown, to_text
+
+
+def _unsupported(kind: str, fmt: Format) -> MnprofError:
+    return MnprofError(f"format {fmt.value} is not available for a {kind} report")
+
+
+def _cost(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+    from .analysis.report import cost_header, cost_tables, cost_to_dict, csv_table
+    if fmt is Format.JSON:
+        return to_json(cost_to_dict(r))
+    if fmt is Format.CSV:
+        return to_csv(csv_table(r))
+    tables = cost_tables(r, layers=layers)
+    if fmt is Format.MARKDOWN:
+        return to_markdown(cost_header(r), tables)
+    return to_text(cost_header(r), tables, color=color)
+
+
+def _sweep(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+    from .analysis.report import sweep_table, sweep_to_dict
+    table, data = sweep_table(r), sweep_to_dict(r)
+    if getattr(r, "latencies", None):       # measured or predicted: bench.report adds them
+        from .bench.report import sweep_with_latency
+        table, data = sweep_with_latency(table, data, r)
+    if fmt is Format.JSON:
+        return to_json(data)
+    if fmt is Format.CSV:
+        return to_csv(table)
+    if fmt is Format.MARKDOWN:
+        return to_markdown("", [table])
+    return to_text("", [table], color=color)
+
+
+def _specs(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+    from .analysis.report import specs_table, specs_to_dict
+    if fmt is Format.JSON:
+        return to_json(specs_to_dict(r))
+    if fmt is Format.CSV:
+        return to_csv(specs_table(r))
+    if fmt is Format.MARKDOWN:
+        return to_markdown("", [specs_table(r)])
+    return to_text("", [specs_table(r)], color=color)
+
+
+def _bench(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+    from .bench.report import bench_header, bench_tables, bench_to_dict, notes_text
+    if fmt is Format.JSON:
+        return to_json(bench_to_dict(r))
+    if fmt is Format.CSV:
+        raise _unsupported("bench", fmt)
+    tables = bench_tables(r, layers=layers)
+    if fmt is Format.MARKDOWN:
+        return to_markdown(bench_header(r), tables) + notes_text(r, markdown=True)
+    return to_text(bench_header(r), tables, color=color) + notes_text(r)
+
+
+def _check(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+    from .gate.report import check_header, check_tables, check_to_dict, markdown_header, \
+        to_junit, verdict
+    if fmt is Format.JSON:
+        return to_json(check_to_dict(r))
+    if fmt is Format.MARKDOWN:
+        return to_markdown(markdown_header(r), check_tables(r))
+    if fmt is Format.JUNIT:
+        return to_junit(r)
+    if fmt is Format.CSV:
+        raise _unsupported("check", fmt)
+    return to_text(check_header(r), check_tables(r), color=color) + verdict(r) + "\n"
+
+
+_RENDERERS = {"CostReport": _cost, "SweepReport": _sweep, "SpecsReport": _specs,
+              "BenchReport": _bench, "CheckReport": _check}
+
+
+def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True,
+           color: bool = False) -> str:
+    """``report`` as text in ``fmt`` (``layers``: include per-layer tables where optional)."""
+    fmt = Format(fmt)
+    kind = type(report).__name__
+    if kind not in _RENDERERS:
+        raise TypeError(f"not a report mnprof renders: {kind}")
+    if fmt is Format.HTML:
+        from .viz.html import to_html
+        return to_html(report)
+    if fmt is Format.JUNIT and kind != "CheckReport":
+        raise _unsupported(kind.removesuffix("Report").lower(), fmt)
+    return _RENDERERS[kind](report, fmt, layers, color)
