@@ -146,6 +146,37 @@ def pool(x: np.ndarray, kind: str, a: Mapping[str, Any]) -> np.ndarray:
     return total / count
 
 
+def adaptive_avgpool(x: np.ndarray, out: Any) -> np.ndarray:
+    """PyTorch's rule: window i spans [floor(i*in/out), ceil((i+1)*in/out))."""
+    oh, ow = pair(out)
+    h, w = x.shape[2:]
+    y = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        r0, r1 = math.floor(i * h / oh), math.ceil((i + 1) * h / oh)
+        for j in range(ow):
+            c0, c1 = math.floor(j * w / ow), math.ceil((j + 1) * w / ow)
+            y[:, :, i, j] = x[:, :, r0:r1, c0:c1].mean(axis=(2, 3))
+    return y
+
+
+def lrn(x: np.ndarray, size: int, alpha: float, beta: float, k: float) -> np.ndarray:
+    """ONNX's and PyTorch's definition: the window of channels c-floor((size-1)/2) to
+    c+ceil((size-1)/2), zero outside the channels."""
+    c = x.shape[1]
+    sq = x * x
+    lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
+    padded = np.pad(sq, ((0, 0), (lo, hi), (0, 0), (0, 0)))
+    window = sum(padded[:, i:i + c] for i in range(size))
+    return x / (k + alpha / size * window) ** beta
+
+
+def channel_shuffle(x: np.ndarray, groups: int) -> np.ndarray:
+    """Channel j of the output is channel (j % groups) * (C / groups) + j // groups."""
+    n, c = x.shape[:2]
+    index = [(j % groups) * (c // groups) + j // groups for j in range(c)]
+    return x[:, index]
+
+
 def softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -192,6 +223,10 @@ def layer(node: Node, xs: list[np.ndarray], p: Mapping[str, np.ndarray]) -> np.n
         "add": lambda v: sum(v[1:], v[0]),
         "concat": lambda v: np.concatenate(v, axis=1),
         "mul": lambda v: v[0] * v[1],
+        "adaptive_avgpool": lambda v: adaptive_avgpool(v[0], a["output"]),
+        "lrn": lambda v: lrn(v[0], a["size"], a["alpha"], a["beta"], a["k"]),
+        "channel_shuffle": lambda v: channel_shuffle(v[0], a["groups"]),
+        "split": lambda v: np.split(v[0], a["parts"], axis=1)[a["index"]],
     }
     if kind in simple:
         return simple[kind](xs)

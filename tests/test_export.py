@@ -40,14 +40,16 @@ from .numpy_reference import forward
 from .test_mobilenet_v2_v3 import calculate
 
 ALL_KINDS = str(Path(__file__).parent / "data" / "export_all_kinds.yaml")
+FAMILY_KINDS = str(Path(__file__).parent / "data" / "export_family_kinds.yaml")
 BUILTINS = builtin_names()
 TOL = 1e-4          # max abs difference allowed between onnxruntime and the reference
 
 # (spec, alpha, resolution): every built-in at a small and an odd resolution, one
 # of them with alpha != 1; the all-kinds network at its own sizes.
 NUMERIC_CASES = ([(s, 1.0, 64) for s in BUILTINS] + [(s, 0.5, 97) for s in BUILTINS]
-                 + [(ALL_KINDS, 1.0, 33), (ALL_KINDS, 0.5, 40)])
-SPECS = [*BUILTINS, ALL_KINDS]
+                 + [(ALL_KINDS, 1.0, 33), (ALL_KINDS, 0.5, 40),
+                    (FAMILY_KINDS, 1.0, 37), (FAMILY_KINDS, 2.0, 50)])
+SPECS = [*BUILTINS, ALL_KINDS, FAMILY_KINDS]
 
 
 def _id(case: object) -> str:
@@ -182,7 +184,8 @@ def test_names_follow_the_spec(spec):
     models = {fold_bn: export_model(g, fold_bn=fold_bn) for fold_bn in (False, True)}
     for model in models.values():
         for node in model.graph.node:
-            assert node.name in layers or node.name.rsplit(".", 1)[0] in layers, node.name
+            assert node.name in layers or any(node.name.startswith(f"{layer}.")
+                                              for layer in layers), node.name
         for init in model.graph.initializer:
             assert init.name.startswith("const.") or any(
                 init.name == f"{n}.{s}" for n in layers
@@ -272,13 +275,14 @@ def test_metadata():
 
 
 def _initializer_elements(model: onnx.ModelProto) -> tuple[int, int]:
-    """(elements of parameter initializers, elements of const.* scalars)."""
+    """(elements of parameter initializers, elements of const.* initializers): a constant
+    is a float scalar (a Clip bound, a gelu factor) or an int64 vector (a shape, a slice)."""
     params = consts = 0
     for t in model.graph.initializer:
         size = int(np.prod(t.dims)) if t.dims else 1
         if t.name.startswith("const."):
-            assert size == 1
-            consts += 1
+            assert size == 1 or t.data_type == TensorProto.INT64, t.name
+            consts += size
         else:
             params += size
     return params, consts

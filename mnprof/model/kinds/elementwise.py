@@ -1,4 +1,4 @@
-"""Kinds that keep the shape and have no MACs: batch-norm, activations, softmax.
+"""Kinds that keep the shape and have no MACs: batch-norm, activations, softmax, LRN.
 
 Each registered activation (``mnprof.model.activations``) is also a kind of its
 own (``kind: relu``), made here from the registry, so a new activation needs no
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...core.values import MAX_CHANNELS
 from ..activations import NONE, Activation, on_register
 from ..emit import Emitter
+from ..fields import FloatField, IntField
 from ..graph import Node, Shape, numel
 from .base import Attrs, Kind, Tensor, bn_tensors
 from .conv import BN_EPS_FIELD
@@ -66,3 +68,23 @@ class Softmax(Kind):
 
     def emit(self, e: Emitter, node: Node, inputs: list[str]) -> str:
         return e.op("Softmax", [inputs[0]], name=node.name, axis=1)
+
+
+@register
+class LocalResponseNorm(Kind):
+    name = "lrn"
+    doc = ("local response normalisation across channels (AlexNet, GoogLeNet's original): "
+           "x / (k + alpha / size * sum of x^2 over `size` channels) ^ beta")
+    fields = (IntField("size", doc="channels in each window", maximum=MAX_CHANNELS),
+              FloatField("alpha", 1e-4, minimum=0.0, maximum=1e6),
+              FloatField("beta", 0.75, minimum=0.0, maximum=1e6),
+              FloatField("k", 1.0, "the additive bias", minimum=0.0, maximum=1e6))
+
+    def elementwise_ops(self, attrs: Attrs, input_shapes: Sequence[Shape],
+                        output_shape: Shape) -> int:
+        return numel(output_shape) * attrs["size"]     # one per element of each window
+
+    def emit(self, e: Emitter, node: Node, inputs: list[str]) -> str:
+        a = node.attrs
+        return e.op("LRN", [inputs[0]], name=node.name, size=a["size"], alpha=a["alpha"],
+                    beta=a["beta"], bias=a["k"])

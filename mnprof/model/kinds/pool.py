@@ -86,3 +86,66 @@ class GlobalAvgPool(Kind):
 
     def emit(self, e: Emitter, node: Node, inputs: list[str]) -> str:
         return e.op("GlobalAveragePool", [inputs[0]], name=node.name)
+
+
+def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: [floor(i * in / out), ceil((i + 1) * in / out))."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+@register
+class AdaptiveAvgPool(Kind):
+    name = "adaptive_avgpool"
+    doc = ("average pooling to a fixed output size, PyTorch's window rule (VGG's and "
+           "AlexNet's classifier input at any resolution)")
+    fields = (PairField("output", doc="output size: n or [h, w]"),)
+
+    def output_shape(self, attrs: Attrs, input_shapes: Sequence[Shape]) -> Shape:
+        c, _, _ = feature_map(input_shapes[0], self.name)
+        return (c, *attrs["output"])
+
+    def elementwise_ops(self, attrs: Attrs, input_shapes: Sequence[Shape],
+                        output_shape: Shape) -> int:
+        c, h, w = input_shapes[0]
+        oh, ow = attrs["output"]
+        rows = sum(e - s for s, e in adaptive_windows(h, oh))
+        cols = sum(e - s for s, e in adaptive_windows(w, ow))
+        return c * rows * cols
+
+    def emit(self, e: Emitter, node: Node, inputs: list[str]) -> str:
+        """One AveragePool where the windows are uniform (or GlobalAveragePool for 1x1);
+        otherwise, exactly: each output row (then column) a ReduceMean of its slice."""
+        _, h, w = node.input_shapes[0]
+        oh, ow = node.attrs["output"]
+        if (oh, ow) == (1, 1):
+            return e.op("GlobalAveragePool", [inputs[0]], name=node.name)
+        uniform = [_uniform(adaptive_windows(size, out)) for size, out in ((h, oh), (w, ow))]
+        if all(uniform):
+            (kh, sh), (kw, sw) = uniform   # type: ignore[misc]
+            return e.op("AveragePool", [inputs[0]], name=node.name, kernel_shape=[kh, kw],
+                        strides=[sh, sw], pads=[0, 0, 0, 0])
+        x = _reduce_axis(e, inputs[0], node.name, 2, adaptive_windows(h, oh), "rows")
+        return _reduce_axis(e, x, node.name, 3, adaptive_windows(w, ow), "cols", last=True)
+
+
+def _uniform(windows: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """(kernel, stride) when every window has one size and they start a stride apart."""
+    sizes = {e - s for s, e in windows}
+    steps = {b[0] - a[0] for a, b in zip(windows, windows[1:])} or {1}
+    if len(sizes) == 1 and len(steps) == 1 and windows[0][0] == 0:
+        return sizes.pop(), steps.pop()
+    return None
+
+
+def _reduce_axis(e: Emitter, x: str, name: str, axis: int, windows: list[tuple[int, int]],
+                 what: str, last: bool = False) -> str:
+    axes = e.const(f"adaptive.axis{axis}", [axis], dtype="int64")
+    parts = []
+    for i, (s, end) in enumerate(windows):
+        start = e.const(f"adaptive.start{s}", [s], dtype="int64")
+        stop = e.const(f"adaptive.stop{end}", [end], dtype="int64")
+        part = e.op("Slice", [x, start, stop, axes], name=f"{name}.{what}{i}.slice")
+        parts.append(e.op("ReduceMean", [part], name=f"{name}.{what}{i}", axes=[axis],
+                          keepdims=1) if e.opset < 18 else
+                     e.op("ReduceMean", [part, axes], name=f"{name}.{what}{i}", keepdims=1))
+    return e.op("Concat", parts, name=name if last else f"{name}.{what}", axis=axis)
