@@ -38,9 +38,9 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 from mnprof import build, load_spec
+from mnprof.bench.machine import default_threads
 from mnprof.bench.measure import measure_latency
 from mnprof.onnxio.export import export_model
-from mnprof.bench.machine import default_threads
 from mnprof.onnxio.weights import generate_weights
 
 BN_EPSILON = 1e-5          # PyTorch's BatchNorm2d default, as mnprof's specs use it

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis.cost import CostReport, analyze
-from .analysis.report import SpecSummary, SpecsReport, SweepReport, SweepRow
+from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow
 from .model.graph import Graph
 from .spec.build import build
 from .spec.builtins import builtin_names, load_spec

@@ -69,8 +69,14 @@ def _bench(r: Any, fmt: Format, layers: bool, color: bool) -> str:
 
 
 def _check(r: Any, fmt: Format, layers: bool, color: bool) -> str:
-    from .gate.report import check_header, check_tables, check_to_dict, markdown_header, \
-        to_junit, verdict
+    from .gate.report import (
+        check_header,
+        check_tables,
+        check_to_dict,
+        markdown_header,
+        to_junit,
+        verdict,
+    )
     if fmt is Format.JSON:
         return to_json(check_to_dict(r))
     if fmt is Format.MARKDOWN:

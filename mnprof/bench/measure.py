@@ -26,17 +26,42 @@ from ..core.progress import Progress
 from ..model.graph import Graph
 from ..onnxio.export import DEFAULT_OPSET, build_model, serialize
 from . import runner
-from .machine import Ceiling, CpuInfo, available_memory, cpu_info, default_threads, \
-    is_busy, load_average, machine_ceiling
-from .notes import NOTE_ROOFLINE, executed_note, normalisation_notes, spread_notes
-from .profile import GraphView, executed_macs, layers_by_name, map_nodes, match_timings, \
-    parse_profile
 from .attribute import ProfiledNode, attribute
-from .result import BenchInterrupted, BenchReport, Environment, LatencyReport, \
-    ProfileSummary, latency_stats
+from .machine import (
+    Ceiling,
+    CpuInfo,
+    available_memory,
+    cpu_info,
+    default_threads,
+    is_busy,
+    load_average,
+    machine_ceiling,
+)
+from .notes import NOTE_ROOFLINE, executed_note, normalisation_notes, spread_notes
+from .profile import (
+    GraphView,
+    executed_macs,
+    layers_by_name,
+    map_nodes,
+    match_timings,
+    parse_profile,
+)
+from .result import (
+    BenchInterrupted,
+    BenchReport,
+    Environment,
+    LatencyReport,
+    ProfileSummary,
+    latency_stats,
+)
 from .runner import SPINNING, OptLevel, create_session, make_feed, session_options, time_runs
-from .settings import DEFAULT_MIN_TIME, DEFAULT_PROFILE_RUNS, DEFAULT_RUNS, DEFAULT_WARMUP, \
-    check_settings
+from .settings import (
+    DEFAULT_MIN_TIME,
+    DEFAULT_PROFILE_RUNS,
+    DEFAULT_RUNS,
+    DEFAULT_WARMUP,
+    check_settings,
+)
 
 MEMORY_HEADROOM = 0.8       # use at most this share of the available memory
 

@@ -8,7 +8,6 @@ bytes per second; efficiency a fraction (0.5 = 50% of the attainable roof).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 

@@ -24,9 +24,11 @@ def progress_bar() -> Iterator[Progress | None]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress as Bar,
         TextColumn,
         TimeRemainingColumn,
+    )
+    from rich.progress import (
+        Progress as Bar,
     )
 
     with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

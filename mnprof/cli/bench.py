@@ -8,8 +8,7 @@ from .. import api
 from ..bench.runner import OptLevel
 from ..core.render import Format
 from . import EXIT_INTERRUPTED, fail, main
-from ._options import emit, format_option, load_spec, model_options, output_option, \
-    timing_options
+from ._options import emit, format_option, load_spec, model_options, output_option, timing_options
 from ._progress import progress_bar
 
 OPT_LEVELS = tuple(o.value for o in OptLevel)

@@ -7,8 +7,7 @@ import click
 from .. import api
 from ..core.render import Format
 from . import main
-from ._options import emit, format_option, load_spec, model_options, output_option, \
-    spec_argument
+from ._options import emit, format_option, load_spec, model_options, output_option, spec_argument
 
 FORMATS = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 

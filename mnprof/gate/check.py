@@ -33,8 +33,16 @@ from ..spec.build import build
 from ..spec.builtins import load_spec
 from .amounts import Unit
 from .baseline import BaselineValue, baseline_for, read_report
-from .budget import COMMAND_LINE, METRICS, BenchSettings, Budget, Limit, ModelBudget, Rule, \
-    load_budget
+from .budget import (
+    COMMAND_LINE,
+    METRICS,
+    BenchSettings,
+    Budget,
+    Limit,
+    ModelBudget,
+    Rule,
+    load_budget,
+)
 
 if TYPE_CHECKING:
     from ..bench.result import LatencyStats

@@ -22,9 +22,9 @@ initializers, each credited to the first node that reads it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-import os
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import MnprofError

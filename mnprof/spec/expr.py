@@ -33,10 +33,22 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 
+def lookup(key: Any, *pairs: Any) -> Any:
+    """``lookup(x, k1, v1, k2, v2, ...)``: the v of the k equal to x; an error naming the
+    keys otherwise (a per-width table, as ShuffleNetV2's stage channels)."""
+    if len(pairs) % 2 or not pairs:
+        raise ValueError("takes a key, then pairs of (key, value)")
+    table = dict(zip(pairs[::2], pairs[1::2], strict=True))
+    if key not in table:
+        keys = ", ".join(f"{k:g}" if isinstance(k, float) else str(k) for k in table)
+        raise ValueError(f"no entry for {key!r:.40} (entries: {keys})")
+    return table[key]
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "make_divisible": make_divisible,
     "min": min, "max": max, "int": int, "round": round,
-    "ceil": math.ceil, "floor": math.floor,
+    "ceil": math.ceil, "floor": math.floor, "lookup": lookup,
 }
 # Functions a spec binds per block (the width-scaled channel count, ``ch``).
 BOUND_FUNCTIONS = ("ch",)

@@ -131,7 +131,7 @@ class AdaptiveAvgPool(Kind):
 def _uniform(windows: list[tuple[int, int]]) -> tuple[int, int] | None:
     """(kernel, stride) when every window has one size and they start a stride apart."""
     sizes = {e - s for s, e in windows}
-    steps = {b[0] - a[0] for a, b in zip(windows, windows[1:])} or {1}
+    steps = {b[0] - a[0] for a, b in zip(windows, windows[1:], strict=False)} or {1}
     if len(sizes) == 1 and len(steps) == 1 and windows[0][0] == 0:
         return sizes.pop(), steps.pop()
     return None

@@ -129,7 +129,8 @@ class Window:
 
     def check_pool_pads(self) -> None:
         """Pools pad at most half the kernel (PyTorch's rule; onnxruntime needs pad < kernel)."""
-        if any(p > k // 2 for p, k in zip(self.pads, (*self.kernel, *self.kernel))):
+        kernels = (*self.kernel, *self.kernel)
+        if any(p > k // 2 for p, k in zip(self.pads, kernels, strict=True)):
             raise ShapeError(f"padding {list(self.pads)} is more than half the kernel "
                              f"{list(self.kernel)}")
 

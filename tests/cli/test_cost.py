@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mnprof.spec.schema import spec_schema_text
 from mnprof.spec.builtins import builtin_dir, builtin_names
+from mnprof.spec.schema import spec_schema_text
 
-from .conftest import run_json
+from ..conftest import run_json
+from ..paths import SCHEMAS
 
 
 def test_cost_json_contract(run):
@@ -111,7 +112,7 @@ def test_builtin_spec_by_name_and_path(run):
 
 
 def test_shipped_schema_is_current():
-    shipped = Path(__file__).resolve().parent.parent / "mnprof" / "schemas" / "spec.schema.json"
+    shipped = SCHEMAS / "spec.schema.json"
     assert shipped.read_text() == spec_schema_text(), "run `make schema`"
 
 
@@ -126,8 +127,7 @@ def test_schema_accepts_builtins_and_rejects_typos():
         assert header.startswith("# yaml-language-server: $schema="), name
         # relative to the spec, as editors resolve it: the same layout in the wheel
         target = (path.parent / header.split("$schema=", 1)[1]).resolve()
-        assert target == (Path(__file__).resolve().parent.parent / "mnprof" / "schemas"
-                          / "spec.schema.json"), (name, target)
+        assert target == (SCHEMAS / "spec.schema.json"), (name, target)
         errors = list(validator.iter_errors(yaml.safe_load(text)))
         assert not errors, (name, errors[:1])
     bad = yaml.safe_load("input: {resolution: 8}\nlayers:\n  - {kind: conv, kernel: 3, "

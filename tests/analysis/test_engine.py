@@ -8,10 +8,10 @@ import pytest
 
 import mnprof
 from mnprof.analysis.cost import analyze
-from mnprof.spec.expr import ExprError, evaluate
+from mnprof.model.width import Rounding, Scale, make_divisible, scale_channels
 from mnprof.spec.build import build
 from mnprof.spec.builtins import load_spec
-from mnprof.model.width import Rounding, Scale, make_divisible, scale_channels
+from mnprof.spec.expr import ExprError, evaluate
 
 V1_FC_MACS = 1024 * 1000        # the V1 variants' classifier: 1024 -> 1000
 

@@ -16,17 +16,16 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from mnprof import analyze, build, load_spec
 from mnprof.bench import machine
 from mnprof.bench import measure as bench_core
+from mnprof.bench.attribute import NOT_EXPORTED, ProfiledNode, attribute
+from mnprof.bench.machine import Ceiling
 from mnprof.bench.measure import bench_graph, bench_onnx_file, measure_latency
 from mnprof.bench.notes import spread_notes
-from mnprof.bench.result import latency_stats
-from mnprof.bench.attribute import NOT_EXPORTED, ProfiledNode, attribute
 from mnprof.bench.profile import (
     REORDER_OPS,
     GraphView,
@@ -38,10 +37,12 @@ from mnprof.bench.profile import (
     parse_profile,
 )
 from mnprof.bench.report import bench_to_dict
-from mnprof.core.contracts import BENCH_SCHEMA
+from mnprof.bench.result import latency_stats
 from mnprof.bench.runner import Timing, time_runs
+from mnprof.core.contracts import BENCH_SCHEMA
 from mnprof.core.errors import MnprofError
-from mnprof.bench.machine import Ceiling
+
+from ..paths import ROOT
 
 FAKE_PEAK, FAKE_BW = 100.0, 10.0     # GMAC/s, GB/s
 
@@ -590,7 +591,7 @@ def test_cost_and_the_cli_never_import_onnx():
             "assert CliRunner().invoke(main, ['sweep', '--res', '32']).exit_code == 0\n"
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('onnx', 'onnxruntime')]\n"
             "assert not heavy, heavy\n")
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr

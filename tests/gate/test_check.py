@@ -26,7 +26,8 @@ from mnprof.gate.report import _x
 from mnprof.gate.schema import budget_schema_text
 from mnprof.spec.builtins import builtin_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+from ..paths import ROOT
+
 COUNT_METRICS = ("macs", "params", "params_framework", "activations", "peak_activation_bytes")
 
 

@@ -25,22 +25,23 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from mnprof.core.version import __version__
 from mnprof.analysis.cost import analyze
 from mnprof.core.errors import MnprofError
-from mnprof.onnxio.export import build_model, export_model, save_model
+from mnprof.core.version import __version__
 from mnprof.model.graph import Graph
-from mnprof.spec.build import build
 from mnprof.model.kinds import Role, kind_of
+from mnprof.onnxio.export import build_model, export_model, save_model
 from mnprof.onnxio.reader import count
-from mnprof.spec.builtins import builtin_names, load_spec
 from mnprof.onnxio.weights import generate_weights
+from mnprof.spec.build import build
+from mnprof.spec.builtins import builtin_names, load_spec
 
-from .numpy_reference import forward
-from .test_mobilenet_v2_v3 import calculate
+from ..oracles.mobilenet import calculate
+from ..oracles.numpy_forward import forward
+from ..paths import DATA, ROOT
 
-ALL_KINDS = str(Path(__file__).parent / "data" / "export_all_kinds.yaml")
-FAMILY_KINDS = str(Path(__file__).parent / "data" / "export_family_kinds.yaml")
+ALL_KINDS = str(DATA / "export_all_kinds.yaml")
+FAMILY_KINDS = str(DATA / "export_family_kinds.yaml")
 BUILTINS = builtin_names()
 TOL = 1e-4          # max abs difference allowed between onnxruntime and the reference
 
@@ -523,7 +524,7 @@ def test_cost_does_not_import_onnx():
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'onnxruntime'))\n"
             "print('HEAVY', heavy, file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=Path(__file__).parent.parent, timeout=120)
+                          cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert '"macs"' in done.stdout
     assert "HEAVY []" in done.stderr
