@@ -147,14 +147,7 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
                    **({"tolerance": tolerance} if tolerance is not None else {})}
         budget = _one_off(target, alpha, resolution, given, increases, baselines, latency)
     else:
-        for name, opt in _ONE_OFF_ONLY.items():
-            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
-                raise click.UsageError(f"{opt} belongs to the one-off form (SPEC with --max-* "
-                                       "limits); a budget file sets it per model")
-        if target and target in api.builtin_names() and not Path(target).exists():
-            raise click.UsageError(f"{target!r} is a built-in spec, not a budget file: give "
-                                   "limits such as --max-macs 80M to check it")
-        budget = api.load_budget(target or DEFAULT_BUDGET)
+        budget = _budget_file(ctx, target)
     targets = [(fmt, output), *reports]
     paths = [p for _, p in targets if p not in (None, "-")]
     if len(set(paths)) != len(paths):
@@ -168,7 +161,23 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
             raise click.UsageError(f"{target} is a budget file: run `mnprof check {target}` "
                                    "without --max-* options (those check a spec)") from None
         raise
-    protect = api.budget_inputs(budget)
+    _write(report, fmt, output, reports, api.budget_inputs(budget))
+    return EXIT_PASS if report.passed else EXIT_EXCEEDED
+
+
+def _budget_file(ctx: click.Context, target: str | None) -> Budget:
+    for name, opt in _ONE_OFF_ONLY.items():
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"{opt} belongs to the one-off form (SPEC with --max-* "
+                                   "limits); a budget file sets it per model")
+    if target and target in api.builtin_names() and not Path(target).exists():
+        raise click.UsageError(f"{target!r} is a built-in spec, not a budget file: give "
+                               "limits such as --max-macs 80M to check it")
+    return api.load_budget(target or DEFAULT_BUDGET)
+
+
+def _write(report: Any, fmt: str, output: str | None, reports: tuple[tuple[str, str], ...],
+           protect: list[str]) -> None:
     for f, p in reports:
         write_output(render(report, f), p, protect=protect)
     try:
@@ -177,7 +186,6 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if output not in (None, "-") or reports:
         click.echo(f"mnprof check: {api.verdict(report)}", err=True)
-    return EXIT_PASS if report.passed else EXIT_EXCEEDED
 
 
 def _progress(label: str, done: int, total: int) -> None:

@@ -14,73 +14,84 @@ from typing import Any
 BUDGET_SCHEMA_ID = "https://mnprof.invalid/schemas/budget.schema.json"
 
 
-def budget_schema() -> dict[str, Any]:
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _amount(unit: Any) -> dict[str, Any]:
+    from . import amounts as u
+    suffixes = sorted((x for x in u.SUFFIXES[unit] if x), key=lambda x: (-len(x), x))
+    text = {"type": "string", "pattern": rf"^\s*{u.NUMBER}\s*(?:"
+            + "|".join(map(re.escape, suffixes)) + r")?\s*$"}
+    number = {"type": "number" if unit is u.Unit.MS else "integer", "minimum": 0}
+    return {"description": u.HINTS[unit], "anyOf": [number, text]}
+
+
+def _limit(unit: Any) -> dict[str, Any]:
+    from ..bench import settings as bs
     from . import amounts as u
     from . import budget as b
+    fields: dict[str, Any] = {
+        "max": {**_ref(unit.value), "description": "the limit: actual <= max"},
+        "max_increase": {"anyOf": [_ref("percent"), _ref(unit.value)],
+                         "description": "growth allowed over the baseline report: a "
+                                        "percentage (1%) or an amount"}}
+    if unit is u.Unit.MS:
+        fields.update({
+            "tolerance": {**_ref("percent"), "default": _percent(b.DEFAULT_TOLERANCE),
+                          "description": "measured up to max * (1 + tolerance) still passes"},
+            "threads": {"type": "integer", "minimum": 1, "default": b.DEFAULT_THREADS,
+                        "description": "onnxruntime intra-op threads (at most 4 per CPU)"},
+            "runs": {"type": "integer", "minimum": 1, "maximum": bs.MAX_RUNS,
+                     "default": b.DEFAULT_RUNS, "description": "timed runs, at least"},
+            "warmup": {"type": "integer", "minimum": 0, "maximum": bs.MAX_WARMUP,
+                       "default": b.DEFAULT_WARMUP, "description": "untimed runs first"},
+            "min_time": {"type": "number", "minimum": 0, "maximum": bs.MAX_MIN_TIME,
+                         "default": b.DEFAULT_MIN_TIME,
+                         "description": "seconds of timed runs, at least"}})
+    assert tuple(fields) == (b.LATENCY_FIELDS if unit is u.Unit.MS else b.RULES)
+    return {"anyOf": [_ref(unit.value), {
+        "type": "object", "additionalProperties": False, "properties": fields,
+        "anyOf": [{"required": [rule]} for rule in b.RULES]}]}
 
-    def ref(name: str) -> dict[str, str]:
-        return {"$ref": f"#/$defs/{name}"}
 
-    def amount(unit: Any) -> dict[str, Any]:
-        suffixes = sorted((x for x in u.SUFFIXES[unit] if x), key=lambda x: (-len(x), x))
-        text = {"type": "string", "pattern": rf"^\s*{u.NUMBER}\s*(?:"
-                + "|".join(map(re.escape, suffixes)) + r")?\s*$"}
-        number = {"type": "number" if unit is u.Unit.MS else "integer", "minimum": 0}
-        return {"description": u.HINTS[unit], "anyOf": [number, text]}
-
-    def limit(unit: Any) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "max": {**ref(unit.value), "description": "the limit: actual <= max"},
-            "max_increase": {"anyOf": [ref("percent"), ref(unit.value)],
-                             "description": "growth allowed over the baseline report: a "
-                                            "percentage (1%) or an amount"}}
-        if unit is u.Unit.MS:
-            fields.update({
-                "tolerance": {**ref("percent"), "default": _percent(b.DEFAULT_TOLERANCE),
-                              "description": "measured up to max * (1 + tolerance) still "
-                                             "passes"},
-                "threads": {"type": "integer", "minimum": 1, "default": b.DEFAULT_THREADS,
-                            "description": "onnxruntime intra-op threads"},
-                "runs": {"type": "integer", "minimum": 1, "default": b.DEFAULT_RUNS,
-                         "description": "timed runs, at least"},
-                "warmup": {"type": "integer", "minimum": 0, "default": b.DEFAULT_WARMUP,
-                           "description": "untimed runs first"},
-                "min_time": {"type": "number", "minimum": 0, "default": b.DEFAULT_MIN_TIME,
-                             "description": "seconds of timed runs, at least"}})
-        assert tuple(fields) == (b.LATENCY_FIELDS if unit is u.Unit.MS else b.RULES)
-        return {"anyOf": [ref(unit.value), {
-            "type": "object", "additionalProperties": False, "properties": fields,
-            "anyOf": [{"required": [rule]} for rule in b.RULES]}]}
-
+def _model() -> dict[str, Any]:
+    from . import budget as b
     text = {"type": "string", "pattern": r"\S"}
     model = {
         "name": {**text, "description": "label in reports (default: "
                                         "<spec name>-<alpha>-<resolution>)"},
         "spec": {**text, "description": "a built-in spec name, or a path relative to the "
                                         "budget file"},
-        "alpha": {"type": "number", "exclusiveMinimum": 0, "default": 1,
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "default": 1,
                   "description": "width multiplier"},
-        "resolution": {"type": "integer", "minimum": 1,
+        "resolution": {"type": "integer", "minimum": 1, "maximum": 16384,
                        "description": "input resolution (default: the spec's)"},
         "baseline": {"anyOf": [text, {"type": "array", "items": text}],
                      "description": "saved report(s) for max_increase: mnprof "
                                     "cost/sweep/bench --format json --output FILE"},
         "limits": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                   "properties": {m.name: {**ref(f"{m.unit.value}_limit"),
+                   "properties": {m.name: {**_ref(f"{m.unit.value}_limit"),
                                            "description": m.doc}
                                   for m in b.METRICS.values()}},
     }
     assert tuple(model) == b.MODEL_FIELDS
+    return model
+
+
+def budget_schema() -> dict[str, Any]:
+    from . import amounts as u
+    from . import budget as b
     defs: dict[str, Any] = {
         "model": {"type": "object", "additionalProperties": False,
-                  "required": ["spec", "limits"], "properties": model},
+                  "required": ["spec", "limits"], "properties": _model()},
         "percent": {"type": "string", "pattern": u.PERCENT_RE.pattern,
                     "description": "a percentage: 1%, 0.5%"},
     }
     for unit in u.Unit:
-        defs[unit.value] = amount(unit)
-        defs[f"{unit.value}_limit"] = limit(unit)
-    top = {"models": {"type": "array", "minItems": 1, "items": ref("model")},
+        defs[unit.value] = _amount(unit)
+        defs[f"{unit.value}_limit"] = _limit(unit)
+    top = {"models": {"type": "array", "minItems": 1, "items": _ref("model")},
            "description": {"type": "string"}}
     assert tuple(top) == b.TOP_FIELDS
     return {
