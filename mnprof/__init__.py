@@ -6,6 +6,8 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``build(spec, alpha, resolution, depth=)``: the concrete layer graph;
 - ``analyze(graph)``: exact per-layer, per-type and total cost;
 - ``cost(spec, alpha, resolution)``: the three above in one call;
+- ``load_model(path, dims=, resolution=)``: the layer graph of an ONNX file (``cost``,
+  ``sweep``, ``benchmark`` and budgets take a path ending in .onnx too);
 - ``sweep(spec, alphas, resolutions)``: totals over a grid;
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
 - ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
@@ -26,6 +28,7 @@ from .api import (
     check_budget,
     cost,
     export_onnx,
+    load_model,
     load_spec,
     measure_latency,
     sweep,
@@ -34,5 +37,5 @@ from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "cost", "export_onnx", "load_spec",
+           "builtin_summaries", "check_budget", "cost", "export_onnx", "load_model", "load_spec",
            "measure_latency", "render", "sweep"]

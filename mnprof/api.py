@@ -8,12 +8,13 @@ inside the functions that need them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis.cost import CostReport, analyze
 from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow
+from .core.errors import MnprofError
 from .model.graph import Graph
 from .spec.build import build
 from .spec.builtins import builtin_names, load_spec
@@ -27,23 +28,78 @@ if TYPE_CHECKING:
     from .onnxio.export import ExportSummary
 
 SpecLike = Spec | str | Path | None
+Dims = Mapping[str, int] | None
 
 
 def _as_spec(spec: SpecLike) -> Spec:
     return spec if isinstance(spec, Spec) else load_spec(spec)
 
 
-def cost(spec: SpecLike = None, alpha: float | None = None, resolution: int | None = None, *,
-         depth: float | None = None, classes: int | None = None) -> CostReport:
+def is_onnx_path(target: Any) -> bool:
+    """Whether ``target`` names an ONNX file (a path ending in .onnx), not a spec."""
+    return isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx")
+
+
+def _spec_only(target: Any, **given: Any) -> None:
+    """An error when an option that changes a spec is given for an ONNX model."""
+    for name, value in given.items():
+        if value is not None:
+            raise MnprofError(f"{name} applies to specs; the ONNX model {target} has its own "
+                              f"{'widths' if name == 'alpha' else 'layers'}")
+
+
+def load_model(path: str | Path, *, dims: Dims = None, resolution: int | None = None
+               ) -> Graph:
+    """The layer graph of the ONNX file ``path``: the same ``Graph`` a spec builds.
+
+    ``dims`` gives symbolic dimensions values by name (a symbolic batch is 1 unless
+    given); ``resolution`` sets symbolic height and width."""
+    from .onnxio.importer import import_model
+    return import_model(path, dims=dims, resolution=resolution).graph
+
+
+def cost(spec: SpecLike | Graph = None, alpha: float | None = None,
+         resolution: int | None = None, *, depth: float | None = None,
+         classes: int | None = None, dims: Dims = None) -> CostReport:
     """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha, depth and
-    resolution (each default: the spec's own)."""
+    resolution (each default: the spec's own); of a built ``Graph``; or of an ONNX file
+    (a path ending in .onnx, with ``dims`` and ``resolution`` for symbolic dimensions)."""
+    if isinstance(spec, Graph):
+        return analyze(spec)
+    if is_onnx_path(spec):
+        _spec_only(spec, alpha=alpha, depth=depth, classes=classes)
+        return analyze(load_model(spec, dims=dims, resolution=resolution))  # type: ignore
+    if dims:
+        raise MnprofError("dims apply to ONNX models; a spec's input is its resolution")
     return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes))
 
 
-def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *,
-          depth: float | None = None, classes: int | None = None) -> SweepReport:
-    """Totals for every (alpha, resolution) pair, alpha-major."""
+def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: Iterable[int],
+                dims: Dims) -> SweepReport:
+    from .onnxio.importer import import_model
+    from .onnxio.load import load_model as read_onnx
+    if alphas is not None and set(alphas) - {1}:
+        raise MnprofError(f"alpha applies to specs; the ONNX model {path} has its own widths")
+    proto = read_onnx(path, external_data=False)
+    rows = []
+    graph = None
+    for res in resolutions:
+        graph = import_model(proto, dims=dims, resolution=res, name=str(path)).graph
+        r = analyze(graph)
+        rows.append(SweepRow(1.0, r.resolution, r.totals, r.peak_activation_bytes))
+    return SweepReport(graph.model if graph else Path(path).stem, str(path), tuple(rows))
+
+
+def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[int], *,
+          depth: float | None = None, classes: int | None = None,
+          dims: Dims = None) -> SweepReport:
+    """Totals for every (alpha, resolution) pair, alpha-major. For an ONNX file, over
+    ``resolutions`` only (its height and width must be symbolic)."""
+    if is_onnx_path(spec):
+        _spec_only(spec, depth=depth, classes=classes)
+        return _sweep_onnx(spec, alphas, resolutions, dims)  # type: ignore[arg-type]
     s = _as_spec(spec)
+    assert alphas is not None, "a spec's sweep needs alphas"
     rows = []
     res_list = list(resolutions)
     for a in alphas:
@@ -92,10 +148,12 @@ def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
     Options are those of ``mnprof.bench.measure.bench_graph`` (threads, runs, warmup,
     min_time, per_layer, opt_level, batch, progress, ...).
     """
-    from .bench.measure import bench_graph, bench_onnx_file
+    from .bench.measure import bench_graph
+    from .bench.onnxfile import bench_onnx_file
 
-    if isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx"):
-        return bench_onnx_file(target, **options)
+    if is_onnx_path(target):
+        _spec_only(target, alpha=alpha, depth=depth, classes=classes)
+        return bench_onnx_file(target, resolution=resolution, **options)  # type: ignore
     if isinstance(target, Graph):
         return bench_graph(target, spec=target.file, **options)
     graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
@@ -104,11 +162,25 @@ def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
 
 def measure_latency(target: SpecLike | Graph = None, alpha: float | None = None,
                     resolution: int | None = None, **options: Any) -> LatencyReport:
-    """End-to-end latency only (what latency limits and ``sweep --bench`` use)."""
+    """End-to-end latency only (what latency limits and ``sweep --bench`` use); of the
+    file itself for an ONNX path (``dims`` may be among the options)."""
     from .bench.measure import measure_latency as run
+
+    if is_onnx_path(target):
+        from .bench.onnxfile import measure_file_latency
+        _spec_only(target, alpha=alpha)
+        return measure_file_latency(target, resolution=resolution, **options)  # type: ignore
 
     graph = target if isinstance(target, Graph) else build(_as_spec(target), alpha, resolution)
     return run(graph, **options)
+
+
+def import_spec(path: str | Path, *, dims: Dims = None, resolution: int | None = None
+                ) -> str:
+    """A flat spec (YAML text) of the ONNX file ``path``: every layer explicit, so that
+    ``cost`` of the spec gives the totals and per-type rows of ``cost`` of the file."""
+    from .spec.write import graph_to_spec
+    return graph_to_spec(load_model(path, dims=dims, resolution=resolution))
 
 
 def load_budget(path: str | Path | None = None) -> Budget:
@@ -119,13 +191,18 @@ def load_budget(path: str | Path | None = None) -> Budget:
 
 def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None,
                    limits: list[tuple[str, dict[str, Any]]],
-                   baselines: tuple[str, ...] = ()) -> Budget:
+                   baselines: tuple[str, ...] = (), dims: Dims = None) -> Budget:
     """The budget of ``mnprof check SPEC --max-...``: one model, limits as a file writes
-    them, e.g. ``[("macs", {"max": "80M"})]``."""
+    them, e.g. ``[("macs", {"max": "80M"})]``. SPEC may be an ONNX file (``dims`` and
+    ``resolution`` bind its symbolic dimensions)."""
     from .gate.budget import command_line_budget
     from .spec.builtins import DEFAULT_SPEC
+    if is_onnx_path(spec):
+        _spec_only(spec, alpha=alpha)
+    elif dims:
+        raise MnprofError("dims apply to ONNX models")
     return command_line_budget(spec or DEFAULT_SPEC, 1.0 if alpha is None else alpha,
-                               resolution, limits, baselines)
+                               resolution, limits, baselines, tuple((dims or {}).items()))
 
 
 def is_budget_file(path: str) -> bool:
@@ -145,6 +222,9 @@ def budget_inputs(budget: Budget) -> list[str]:
     files = [] if budget.file.startswith("<") else [budget.file]
     for m in budget.models:
         files += m.baselines
+        if m.onnx:
+            files.append(m.spec)
+            continue
         try:
             files.append(str(resolve_spec_path(m.spec)[0]))
         except MnprofError:
@@ -166,5 +246,6 @@ def check_budget(budget: Budget | str | Path | None = None, *,
 
 
 __all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "cost", "export_onnx", "is_budget_file",
-           "load_budget", "load_spec", "measure_latency", "one_off_budget", "sweep", "verdict"]
+           "builtin_summaries", "check_budget", "cost", "export_onnx", "import_spec",
+           "is_budget_file", "is_onnx_path", "load_budget", "load_model", "load_spec",
+           "measure_latency", "one_off_budget", "sweep", "verdict"]

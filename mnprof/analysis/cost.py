@@ -95,6 +95,19 @@ class CostReport:
     spec: str = ""                      # the file the graph was built from, as shown
     depth: float = 1.0
     source: str = "spec"                # "spec" | "onnx"
+    notes: tuple[str, ...] = ()         # what the reader must know (e.g. ops not modelled)
+    batch: int = 1                      # images per run the source fixes; counts per image
+    metadata: tuple[tuple[str, str], ...] = ()   # what an imported file says of itself
+
+    @property
+    def not_modelled(self) -> dict[str, int]:
+        """ONNX op types counted as ``onnx:<OpType>`` layers (no MACs), and how many."""
+        out: dict[str, int] = {}
+        for c in self.layers:
+            if c.kind.startswith("onnx:"):
+                op = c.kind.removeprefix("onnx:")
+                out[op] = out.get(op, 0) + 1
+        return out
 
     def pct(self, part: int, whole: int) -> float:
         return 100.0 * part / whole if whole else 0.0
@@ -173,4 +186,5 @@ def analyze(graph: Graph) -> CostReport:
                       input_shape=graph.input_shape, layers=layers, totals=totals,
                       by_type=MappingProxyType(by_type),
                       peak_activation_bytes=peak_activation_bytes(graph), spec=graph.file,
-                      depth=graph.depth, source=graph.source)
+                      depth=graph.depth, source=graph.source, notes=graph.notes,
+                      batch=graph.batch, metadata=graph.metadata)

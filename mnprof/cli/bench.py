@@ -8,14 +8,21 @@ from .. import api
 from ..bench.runner import OptLevel
 from ..core.render import Format
 from . import EXIT_INTERRUPTED, fail, main
-from ._options import emit, format_option, load_spec, model_options, output_option, timing_options
+from ._options import (
+    dim_option,
+    dims_of,
+    emit,
+    format_option,
+    is_onnx,
+    load_spec,
+    model_options,
+    output_option,
+    spec_only,
+    timing_options,
+)
 from ._progress import progress_bar
 
 OPT_LEVELS = tuple(o.value for o in OptLevel)
-
-
-def is_onnx(target: str | None) -> bool:
-    return target is not None and target.lower().endswith(".onnx")
 
 
 @main.command()
@@ -34,11 +41,13 @@ def is_onnx(target: str | None) -> bool:
 @output_option
 @click.option("--remeasure", is_flag=True,
               help="Measure the machine ceiling (peak GMAC/s, bandwidth) again, not from cache.")
+@dim_option
 @click.pass_context
 def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: float | None,
           resolution: int | None, classes: int | None, threads: int | None, runs: int,
           min_time: float, warmup: int, per_layer: bool, opt_level: str, batch: int | None,
-          fmt: str, output: str | None, remeasure: bool) -> None:
+          fmt: str, output: str | None, remeasure: bool,
+          dims: tuple[tuple[str, int], ...]) -> None:
     """Time SPEC (or an ONNX file) with onnxruntime on this CPU, against theory.
 
     \b
@@ -49,7 +58,9 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
     in a separate pass, scaled to sum to the end-to-end median.
 
     SPEC is a YAML file or a built-in name (default mobilenet_v1). MODEL.onnx is
-    timed end to end. Ctrl-C prints what was measured so far (exit 130).
+    timed as it is; its per-layer and per-type rows come from the graph mnprof
+    imports from it (--per-layer requires them; --dim and --res bind symbolic
+    dimensions). Ctrl-C prints what was measured so far (exit 130).
     """
     from ..bench.result import BenchInterrupted
     from ..core.files import check_target
@@ -57,13 +68,14 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
     settings = dict(threads=threads, runs=runs, warmup=warmup, min_time=min_time,
                     opt_level=opt_level, remeasure=remeasure)
     if is_onnx(target):
-        for name in ("alpha", "resolution", "depth", "classes"):
-            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
-                raise click.UsageError(f"--{'res' if name == 'resolution' else name} applies "
-                                       f"to specs; an ONNX file has its own shape")
+        assert target is not None
+        spec_only(ctx, target, "alpha", "depth", "classes")
         subject, protect = str(target), [str(target)]
-        settings["batch"] = batch
+        settings.update(batch=batch, per_layer=True if per_layer else None,
+                        dims=dims_of(dims), resolution=resolution)
     else:
+        if dims:
+            raise click.UsageError("--dim applies to ONNX models")
         spec_obj = load_spec(target)
         subject = api.build(spec_obj, alpha, resolution, depth=depth, classes=classes)
         protect = [spec_obj.path]
@@ -72,7 +84,7 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
         check_target(output)        # before a run that may take a while
     try:
         with progress_bar() as progress:
-            report = api.benchmark(subject, progress=progress, **settings)
+            report = api.benchmark(subject, progress=progress, **settings)  # type: ignore
     except BenchInterrupted as exc:
         if exc.report is None:
             raise

@@ -14,11 +14,15 @@ from ._options import (
     ALPHA_LIST,
     DEPTH,
     RESOLUTION_LIST,
+    dim_option,
+    dims_of,
     emit,
     format_option,
+    is_onnx,
     load_spec,
     output_option,
     spec_argument,
+    spec_only,
     timing_options,
 )
 from ._progress import progress_bar
@@ -42,16 +46,34 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
               help="Add onnxruntime median latency columns (times every grid point).")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
+@dim_option
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
           depth: float | None, fmt: str, output: str | None, with_bench: bool,
-          threads: int | None, runs: int, min_time: float, warmup: int) -> None:
+          threads: int | None, runs: int, min_time: float, warmup: int,
+          dims: tuple[tuple[str, int], ...]) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
     With --bench every point is timed (by default 20 runs and 0.5 s each, after 5
-    warm-up runs: a quick look; the timing options change that).
+    warm-up runs: a quick look; the timing options change that). An ONNX file
+    (MODEL.onnx) with symbolic height and width sweeps over --res only.
     """
+    if is_onnx(spec):
+        assert spec is not None
+        spec_only(ctx, spec, "alphas", "depth")
+        report = api.sweep(spec, None, resolutions, dims=dims_of(dims))
+        if with_bench:
+            timing = _sweep_timing(ctx, runs=runs, warmup=warmup, min_time=min_time)
+            report = _with_latency(report, spec, None, threads,
+                                   {**timing, "dims": dims_of(dims)})
+        emit(report, fmt, output, protect=[spec])
+        if report.interrupted:
+            fail("interrupted; the sweep is partial")
+            ctx.exit(EXIT_INTERRUPTED)
+        return
+    if dims:
+        raise click.UsageError("--dim applies to ONNX models")
     spec_obj = load_spec(spec)
     report = api.sweep(spec_obj, alphas, resolutions, depth=depth)
     if with_bench:
@@ -83,8 +105,11 @@ def _with_latency(report: Any, spec_obj: Any, depth: float | None, threads: int 
                 progress(f"sweep: alpha {row.alpha:g}, resolution {row.resolution}", i,
                          len(report.rows))
             try:
-                r = api.measure_latency(api.build(spec_obj, row.alpha, row.resolution,
-                                                  depth=depth), threads=threads, **timing)
+                target = spec_obj if isinstance(spec_obj, str) else \
+                    api.build(spec_obj, row.alpha, row.resolution, depth=depth)
+                r = api.measure_latency(target, resolution=row.resolution if
+                                        isinstance(spec_obj, str) else None, threads=threads,
+                                        **timing)
             except (BenchInterrupted, KeyboardInterrupt):
                 interrupted = True
                 break

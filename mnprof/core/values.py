@@ -26,6 +26,7 @@ MAX_LAYERS = 20_000          # layers of a built graph
 MAX_BLOCKS = 1_000           # block definitions in one spec
 MAX_NESTING = 32             # blocks inside blocks
 MAX_INT = 1 << 62            # any integer a spec or an expression may hold
+MAX_TENSOR_ELEMENTS = 1 << 40   # elements of one tensor of an imported model, per image
 MAX_YAML_DEPTH = 64          # nested mappings and lists in a YAML file
 
 

@@ -24,8 +24,9 @@ from mnprof.bench import machine
 from mnprof.bench import measure as bench_core
 from mnprof.bench.attribute import NOT_EXPORTED, ProfiledNode, attribute
 from mnprof.bench.machine import Ceiling
-from mnprof.bench.measure import bench_graph, bench_onnx_file, measure_latency
+from mnprof.bench.measure import bench_graph, measure_latency
 from mnprof.bench.notes import spread_notes
+from mnprof.bench.onnxfile import bench_onnx_file
 from mnprof.bench.profile import (
     REORDER_OPS,
     GraphView,
@@ -456,7 +457,7 @@ def onnx_file(tmp_path):
 
 
 def test_an_onnx_file_is_timed_end_to_end(cached_ceiling, onnx_file):
-    r = bench_onnx_file(onnx_file, **QUICK, batch=2)
+    r = bench_onnx_file(onnx_file, **QUICK, batch=2, per_layer=False)
     assert r.source == "onnx" and r.latency_ms.runs == 3 and r.layers == ()
     assert r.input_shape == (3, 32, 32) and r.environment.batch == 2
 
@@ -520,7 +521,10 @@ def test_cli_times_an_onnx_file_and_writes_output_atomically(run, cached_ceiling
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     d = json.loads(out.read_text())
-    assert d["source"] == "onnx" and d["layers"] == [] and d["latency_ms"]["runs"] == 3
+    assert d["source"] == "onnx" and d["latency_ms"]["runs"] == 3
+    # the file's layers, from its import (the per-layer figures come by default)
+    from mnprof import load_model
+    assert [r["name"] for r in d["layers"]] == [n.name for n in load_model(onnx_file).nodes]
     refused = run("bench", str(onnx_file), *CLI_QUICK, "-o", str(onnx_file))
     assert refused.exit_code == 2 and "input file" in refused.stderr
 
@@ -600,7 +604,7 @@ def test_cost_and_the_cli_never_import_onnx():
 def test_a_noisy_run_says_so():
     settings = bench_core.Settings.of(threads=1, runs=4, warmup=0, min_time=0.0, batch=1,
                                       opt_level="all")
-    env = bench_core._environment(machine.cpu_info(), settings, runs=4, opset=17, load=0.0)
+    env = bench_core.environment_of(machine.cpu_info(), settings, runs=4, opset=17, load=0.0)
     assert spread_notes(latency_stats([10.0, 10.1, 9.9, 10.0]), env) == ()
     # one slow run in twenty moves the cv (0.67 here), not p10 or p90: no warning
     assert spread_notes(latency_stats([10.0] * 19 + [40.0]), env) == ()
