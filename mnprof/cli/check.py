@@ -20,6 +20,8 @@ from . import main
 from ._options import (
     _Typed,
     alpha_option,
+    dim_option,
+    dims_of,
     format_option,
     output_option,
     res_option,
@@ -85,11 +87,11 @@ _MAX_OPTIONS = {
 }
 _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--threads",
                  "tolerance": "--tolerance", "runs": "--runs", "min_time": "--min-time",
-                 "warmup": "--warmup", "baselines": "--baseline"}
+                 "warmup": "--warmup", "baselines": "--baseline", "dims": "--dim"}
 
 
 @main.command(epilog="See docs/ci.md for the budget file format and a GitHub Actions example.")
-@click.argument("target", required=False, metavar="[BUDGET | SPEC]")
+@click.argument("target", required=False, metavar="[BUDGET | SPEC | MODEL.onnx]")
 @click.option("--max-macs", type=COUNT, help="One-off form: limit on MACs (e.g. 80M).")
 @click.option("--max-params", type=COUNT, help="Limit on params, conv + fc weights (1.4M).")
 @click.option("--max-params-framework", type=COUNT,
@@ -105,6 +107,7 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
               help="A saved `mnprof cost/bench --format json` report (repeatable).")
 @alpha_option
 @res_option
+@dim_option
 @click.option("--tolerance", type=PERCENT, default=None,
               help="Latency measured up to this much over the limit still passes "
                    f"[default: {float(100 * DEFAULT_TOLERANCE):g}%].")
@@ -117,7 +120,8 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
                    "(repeatable; one run, one set of figures).")
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
-          baselines: tuple[str, ...], alpha: float | None, resolution: int | None, threads: int,
+          baselines: tuple[str, ...], alpha: float | None, resolution: int | None,
+          dims: tuple[tuple[str, int], ...], threads: int,
           tolerance: str | None, runs: int, min_time: float, warmup: int, fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
@@ -126,6 +130,7 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     \b
     Budget form:   mnprof check [BUDGET]        (default: ./mnprof-budget.yaml)
     One-off form:  mnprof check [SPEC] --alpha 0.5 --res 160 --max-macs 80M --max-params 1.4M
+                   mnprof check model.onnx --max-macs 80M
 
     Any --max-* or --max-increase option selects the one-off form, where the argument
     is a spec (a built-in name or a YAML file; default mobilenet_v1); without one it
@@ -145,7 +150,8 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     if one_off:
         latency = {"threads": threads, "runs": runs, "min_time": min_time, "warmup": warmup,
                    **({"tolerance": tolerance} if tolerance is not None else {})}
-        budget = _one_off(target, alpha, resolution, given, increases, baselines, latency)
+        budget = _one_off(target, alpha, resolution, given, increases, baselines, latency,
+                          dims_of(dims))
     else:
         budget = _budget_file(ctx, target)
     targets = [(fmt, output), *reports]
@@ -195,7 +201,7 @@ def _progress(label: str, done: int, total: int) -> None:
 def _one_off(target: str | None, alpha: float | None, resolution: int | None,
              given: dict[str, str],
              increases: tuple[tuple[str, str], ...], baselines: tuple[str, ...],
-             latency: dict[str, Any]) -> Budget:
+             latency: dict[str, Any], dims: dict[str, int]) -> Budget:
     fields: dict[str, dict[str, Any]] = {}
     for option, text in given.items():
         fields.setdefault(_MAX_OPTIONS[option], {})["max"] = text
@@ -205,4 +211,4 @@ def _one_off(target: str | None, alpha: float | None, resolution: int | None,
         fields.setdefault(metric, {})["max_increase"] = amount
     limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
               for m, f in fields.items()]
-    return api.one_off_budget(target, alpha, resolution, limits, baselines)
+    return api.one_off_budget(target, alpha, resolution, limits, baselines, dims)

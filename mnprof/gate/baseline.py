@@ -92,6 +92,8 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
         raise bad(f"unsupported report schema {schema!r}; a baseline is a {COST_SCHEMA}, "
                   f"{SWEEP_SCHEMA} or {BENCH_SCHEMA} report")
     alpha, res = data.get("alpha"), data.get("resolution")
+    if graph.source == "onnx" and alpha is None:    # a bench of an ONNX file has no alpha
+        alpha = graph.alpha
     if alpha != graph.alpha or res != graph.resolution:
         raise bad(f"is a report at alpha {alpha}, resolution {res}; this model is at alpha "
                   f"{graph.alpha:g}, resolution {graph.resolution}")

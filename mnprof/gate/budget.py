@@ -5,6 +5,8 @@ A budget lists the models a team ships and the limits each must keep::
     models:
       - name: v1-0.5-160            # optional label (default: <spec>-<alpha>-<res>)
         spec: mobilenet_v1          # a built-in name, or a path relative to this file
+                                    # (or model: net.onnx, an ONNX file, with optional
+                                    #  dims: {batch: 1} for its symbolic dimensions)
         alpha: 0.5                  # default 1
         resolution: 160             # default: the spec's own
         baseline: baseline.json     # optional: report(s) that relative limits compare with
@@ -88,7 +90,7 @@ DEFAULT_THREADS = 1
 DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")
-MODEL_FIELDS = ("name", "spec", "alpha", "resolution", "baseline", "limits")
+MODEL_FIELDS = ("name", "spec", "model", "dims", "alpha", "resolution", "baseline", "limits")
 RULES = ("max", "max_increase")
 BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
 LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
@@ -133,6 +135,8 @@ class ModelBudget:
     baselines: tuple[str, ...]      # paths, like spec paths
     limits: tuple[Limit, ...]
     where: Where
+    onnx: bool = False              # ``spec`` is an ONNX file (a budget's ``model:``)
+    dims: tuple[tuple[str, int], ...] = ()      # its symbolic dimensions' values
 
 
 @dataclass(frozen=True)
@@ -189,12 +193,7 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
     if name is not None and (not isinstance(name, str) or not name.strip()
                              or not name.isprintable()):
         raise bad("name", f"must be a non-empty one-line string, got {name!r}")
-    if "spec" not in raw:
-        raise where.error("required: a built-in spec name (e.g. mobilenet_v1) or a path to "
-                          "a spec file", "spec")
-    spec = raw["spec"]
-    if not isinstance(spec, str) or not spec.strip():
-        raise bad("spec", f"must be a built-in spec name or a path, got {spec!r}")
+    spec, onnx, dims = _subject(raw, where, bad)
     try:
         alpha = check_alpha(raw.get("alpha", 1.0))
     except MnprofError as exc:
@@ -227,10 +226,45 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
         raise SpecError("max_increase needs a `baseline:` report for this model (save one "
                         "with mnprof cost --format json --output baseline.json)",
                         file=where.file, line=first.line, field=first.field)
-    return ModelBudget(name=name, spec=_spec_ref(spec.strip(), base_dir), alpha=float(alpha),
-                       resolution=resolution,
+    return ModelBudget(name=name, spec=str(base_dir / spec) if onnx else
+                       _spec_ref(spec, base_dir), alpha=float(alpha), resolution=resolution,
                        baselines=tuple(str(base_dir / b.strip()) for b in baselines),
-                       limits=tuple(limits), where=where)
+                       limits=tuple(limits), where=where, onnx=onnx, dims=dims)
+
+
+def _subject(raw: Any, where: Where, bad: Any) -> tuple[str, bool, tuple[tuple[str, int], ...]]:
+    """What a model entry measures: (spec or ONNX path, whether ONNX, its dims)."""
+    if "spec" not in raw and "model" not in raw:
+        raise where.error("required: a built-in spec name (e.g. mobilenet_v1) or a path to "
+                          "a spec file (or `model:`, an ONNX file)", "spec")
+    if "spec" in raw and "model" in raw:
+        raise bad("model", "give a spec or an ONNX model, not both")
+    if "model" in raw:
+        path = raw["model"]
+        if not isinstance(path, str) or not path.strip().lower().endswith(".onnx"):
+            raise bad("model", f"must be the path of an ONNX file (ending in .onnx), got "
+                               f"{path!r:.80}")
+        if "alpha" in raw:
+            raise bad("alpha", "applies to specs; an ONNX model has its own widths")
+        return path.strip(), True, _dims(raw, bad)
+    spec = raw["spec"]
+    if not isinstance(spec, str) or not spec.strip():
+        raise bad("spec", f"must be a built-in spec name or a path, got {spec!r}")
+    if spec.strip().lower().endswith(".onnx"):
+        raise bad("spec", "is an ONNX file: write it as `model: " + spec.strip() + "`")
+    if "dims" in raw:
+        raise bad("dims", "applies to ONNX models (`model:`)")
+    return spec.strip(), False, ()
+
+
+def _dims(raw: Any, bad: Any) -> tuple[tuple[str, int], ...]:
+    dims = raw.get("dims", {})
+    if not isinstance(dims, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, int) and not isinstance(v, bool)
+            and v >= 1 for k, v in dims.items()):
+        raise bad("dims", "must map symbolic dimension names to integers >= 1, e.g. "
+                          "{batch: 1}")
+    return tuple(dims.items())
 
 
 def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> list[Limit]:
@@ -312,7 +346,8 @@ def _spec_ref(text: str, base_dir: Path) -> str:
 
 def command_line_budget(spec: str, alpha: float, resolution: int | None,
                         limits: list[tuple[str, dict[str, Any]]],
-                        baselines: tuple[str, ...] = ()) -> Budget:
+                        baselines: tuple[str, ...] = (),
+                        dims: tuple[tuple[str, int], ...] = ()) -> Budget:
     """The budget of the one-off form: one model, its limits given as options.
 
     ``limits`` holds (metric, fields) pairs as a budget file would write them, e.g.
@@ -327,7 +362,8 @@ def command_line_budget(spec: str, alpha: float, resolution: int | None,
     if any(lim.rule is Rule.MAX_INCREASE for lim in parsed) and not baselines:
         raise SpecError("--max-increase needs --baseline FILE (a saved mnprof cost or bench "
                         "JSON report)", file=COMMAND_LINE)
+    onnx = spec.lower().endswith(".onnx")
     model = ModelBudget(name=None, spec=spec, alpha=alpha, resolution=resolution,
                         baselines=baselines, limits=tuple(parsed),
-                        where=Where(COMMAND_LINE, None, "model"))
+                        where=Where(COMMAND_LINE, None, "model"), onnx=onnx, dims=dims)
     return Budget(file=COMMAND_LINE, models=(model,))

@@ -165,8 +165,8 @@ def check_tables(report: CheckReport) -> list[Table]:
             if r.measurement is not None and r.measurement not in seen:
                 seen.append(r.measurement)
                 notes.append(f"latency: {measurement_text(r.measurement)}")
-        title = (f"{model} ({first.spec}, alpha {first.alpha:g}, resolution "
-                 f"{first.resolution})")
+        width = "ONNX" if first.spec.lower().endswith(".onnx") else f"alpha {first.alpha:g}"
+        title = f"{model} ({first.spec}, {width}, resolution {first.resolution})"
         tables.append(Table(title, cols, rows, note="\n".join(notes)))
     return tables
 
