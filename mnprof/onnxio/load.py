@@ -11,7 +11,8 @@ goes through ``load_model``, which
   files inside the model's own folder: a ``location`` of ``../x`` or ``/etc/x`` is
   refused, and so is one that would read past the end of its file.
 
-onnx is imported only inside the functions.
+onnx's protobuf classes are loaded only inside the functions (``mnprof.onnxio.proto``:
+without the rest of the onnx package).
 """
 
 from __future__ import annotations
@@ -40,14 +41,14 @@ def load_model(model: onnx.ModelProto | str | os.PathLike[str], *,
     model's folder, within their files), not read: ``check_external`` and
     ``read_external`` read what is needed later.
     """
-    import onnx
+    from .proto import pb
 
-    if isinstance(model, onnx.ModelProto):
+    if isinstance(model, pb().ModelProto):
         check_model_graph(model, str(model.graph.name or "<model>"))
         return model
     name = os.fspath(model)
     data = read_bytes(name, what="ONNX model", max_bytes=MAX_MODEL_BYTES)
-    proto = onnx.ModelProto()
+    proto = pb().ModelProto()
     try:
         proto.ParseFromString(data)
     except Exception as exc:  # noqa: BLE001  protobuf's DecodeError and friends
@@ -139,7 +140,8 @@ def external_ref(tensor: Any, folder: Path, name: str) -> ExternalRef:
 
 def check_external(model: Any, folder: Path, name: str) -> dict[str, ExternalRef]:
     """Every external initializer's checked location, by name (nothing is read)."""
-    from onnx import TensorProto
+    from .proto import pb
+    TensorProto = pb().TensorProto
 
     refs: dict[str, ExternalRef] = {}
     total = 0
@@ -168,7 +170,8 @@ def read_external(ref: ExternalRef, name: str) -> bytes:
 
 def load_external(model: Any, folder: Path, name: str) -> None:
     """Read the external data of ``model``'s initializers from files inside ``folder``."""
-    from onnx import TensorProto
+    from .proto import pb
+    TensorProto = pb().TensorProto
 
     refs = check_external(model, folder, name)
     blobs: dict[Path, bytes] = {}

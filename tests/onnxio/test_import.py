@@ -286,3 +286,31 @@ def test_mnprof_exports_show_their_metadata(tmp_path):
 def test_counts_through_the_cost_engine_not_a_second_formula(tmp_path):
     g = api.load_model(str(legacy_style(tmp_path)))
     assert analyze(g).totals == api.cost(g).totals
+
+
+def test_the_import_loads_neither_onnx_helpers_nor_ml_dtypes(tmp_path):
+    """The import uses onnx's protobuf classes and C++ extension alone (start-up cost);
+    a later ``import onnx`` in the same process gets those very modules."""
+    import subprocess
+    import sys
+
+    from ..paths import ROOT
+    path = legacy_style(tmp_path)
+    probe = (
+        "import sys\n"
+        "from mnprof import api\n"
+        f"g = api.load_model({str(path)!r})\n"
+        "assert 'onnx' not in sys.modules and 'ml_dtypes' not in sys.modules\n"
+        "from mnprof.onnxio.proto import pb\n"
+        "import onnx\n"
+        "from onnx import numpy_helper, shape_inference\n"
+        f"m = onnx.load({str(path)!r})\n"
+        "assert pb().ModelProto is onnx.ModelProto\n"
+        "shape_inference.infer_shapes(m, strict_mode=True)\n"
+        "onnx.checker.check_model(m, full_check=True)\n"
+        "print(sum(n.kind == 'pwconv' for n in g.nodes), numpy_helper.to_array("
+        "m.graph.initializer[0]).shape)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["4", "(8,", "3,", "3,", "3)"]

@@ -27,8 +27,9 @@ from ...model.graph import Graph
 from .assemble import build_nodes, check_layers, fuse, unique_names, unmodelled_note
 from .context import Ctx, Draft
 from .ops import map_node
+from .propagate import propagate
 from .source import Source, load_source
-from .tensors import propagate, topological_order
+from .tensors import topological_order
 
 # Graph names exporters write when the user gave none: the file's stem says more.
 GENERIC_NAMES = frozenset({"", "main_graph", "torch_jit", "torch-jit-export", "tf2onnx",

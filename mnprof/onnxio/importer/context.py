@@ -113,9 +113,8 @@ class Ctx:
 
     def attrs(self, i: int) -> dict[str, Any]:
         if i not in self._attrs:
-            from onnx import helper
-            self._attrs[i] = {a.name: helper.get_attribute_value(a)
-                              for a in self.nodes[i].attribute}
+            from ..proto import attribute_value
+            self._attrs[i] = {a.name: attribute_value(a) for a in self.nodes[i].attribute}
         return self._attrs[i]
 
     def users(self, name: str) -> list[int]:

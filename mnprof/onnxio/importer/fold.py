@@ -47,8 +47,8 @@ def _identity(node: Any, xs: list[Array], attrs: dict[str, Any]) -> list[Array]:
 
 @folder("Cast")
 def _cast(node: Any, xs: list[Array], attrs: dict[str, Any]) -> list[Array]:
-    from onnx import helper
-    return [xs[0].astype(helper.tensor_dtype_to_np_dtype(attrs["to"]))]
+    from ..proto import NUMPY_OF
+    return [xs[0].astype(NUMPY_OF[attrs["to"]])]
 
 
 @folder("Gather")
@@ -100,12 +100,12 @@ def _transpose(node: Any, xs: list[Array], attrs: dict[str, Any]) -> list[Array]
 
 @folder("ConstantOfShape")
 def _constant_of_shape(node: Any, xs: list[Array], attrs: dict[str, Any]) -> list[Array]:
-    from onnx import numpy_helper
+    from ..proto import to_array
     np = _np()
     shape = [int(v) for v in xs[0]]
     if np.prod(shape, dtype=object) > MAX_FOLD_ELEMENTS:
         raise ValueError("too large to fold")
-    value = numpy_helper.to_array(attrs["value"]) if "value" in attrs else \
+    value = to_array(attrs["value"]) if "value" in attrs else \
         np.zeros(1, dtype="float32")
     return [np.full(shape, value.reshape(-1)[0], dtype=value.dtype)]
 

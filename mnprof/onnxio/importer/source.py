@@ -20,8 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import MnprofError
-from ...core.values import MAX_CHANNELS, MAX_LAYERS, MAX_RESOLUTION, check_int, is_int
-from ..export import MAX_BATCH
+from ...core.values import (
+    MAX_BATCH,
+    MAX_CHANNELS,
+    MAX_LAYERS,
+    MAX_RESOLUTION,
+    check_int,
+    is_int,
+)
 from ..load import ExternalRef, check_external, load_model
 
 FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16"}
@@ -60,9 +66,10 @@ class Source:
 def load_source(model: Any, *, dims: Mapping[str, int] | None = None,
                 resolution: int | None = None, name: str | None = None) -> Source:
     """Load ``model`` (a path or a ModelProto) and bind its input's dimensions."""
-    import onnx
+    from ..proto import pb
 
-    if isinstance(model, onnx.ModelProto):
+    protos = pb()
+    if isinstance(model, protos.ModelProto):
         label = name or model.graph.name or "<model>"
         proto = load_model(model)
         refs = check_external(proto, Path(label).resolve().parent, label) if name else {}
@@ -75,8 +82,8 @@ def load_source(model: Any, *, dims: Mapping[str, int] | None = None,
         raise MnprofError(f"{label}: {len(g.node):,} nodes; mnprof imports at most "
                           f"{MAX_LAYERS:,}")
     for node in g.node:
-        if node.op_type in SUBGRAPH_OPS or any(a.type in (onnx.AttributeProto.GRAPH,
-                                                           onnx.AttributeProto.GRAPHS)
+        if node.op_type in SUBGRAPH_OPS or any(a.type in (protos.AttributeProto.GRAPH,
+                                                           protos.AttributeProto.GRAPHS)
                                                 for a in node.attribute):
             raise MnprofError(f"{label}: node {node.name or node.output[0]!r:.80} "
                               f"({node.op_type}) runs a subgraph; control flow is not "
@@ -102,7 +109,8 @@ def _image_input(g: Any, label: str) -> Any:
     vi = inputs[0]
     tt = vi.type.tensor_type
     if not vi.type.HasField("tensor_type") or tt.elem_type not in FLOAT_TYPES:
-        from onnx import TensorProto
+        from ..proto import pb
+        TensorProto = pb().TensorProto
         what = TensorProto.DataType.Name(tt.elem_type) if tt.elem_type else "not a tensor"
         raise MnprofError(f"{label}: input {vi.name!r:.60} is {what}; mnprof imports models "
                           "whose input is a float image")
