@@ -15,6 +15,8 @@ data it reads and writes, not through its name alone:
    (same name; or, for a renamed output, the tensor its node is named after);
 2. a node covers the original nodes between its inputs and its output (walking
    back from the output, stopping at its inputs and at nodes already covered);
+   a node a fusion made is named ``<original node>/<Name>Fusion/`` (x * Sigmoid(x)
+   fused into QuickGelu after the NCHWc transform) and holds that node's output;
    when one of its inputs is still unused, the consumer of its output that reads
    that input was fused in too (a residual Add folded into a conv); when it carries
    an ``activation`` but covers none, the activation after its output was fused in
@@ -44,6 +46,8 @@ CONV_OPS = frozenset({"Conv", "FusedConv", "NchwcConv"})
 GEMM_OPS = frozenset({"Gemm", "MatMul", "FusedGemm", "FusedMatMul"})
 KERNEL_SUFFIX = "_kernel_time"
 NCHWC_SUFFIX = "_nchwc"
+# onnxruntime names a node a fusion makes after the original node it ends at
+FUSION_NAME = re.compile(r"(.+)/[A-Za-z0-9]+Fusion/?")
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,9 @@ class _Mapper:
         anchors = [t for t in n.outputs if t in self.tensors]
         if not anchors:
             base = n.name[: -len(NCHWC_SUFFIX)] if n.name.endswith(NCHWC_SUFFIX) else n.name
+            fused = FUSION_NAME.fullmatch(base)
+            if fused and fused.group(1) in self.by_name:
+                base = fused.group(1)       # "<node>/QuickGeluFusion/": the node it ends at
             if base in self.tensors:
                 anchors = [base]
             elif base in self.by_name:
