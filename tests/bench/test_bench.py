@@ -210,6 +210,31 @@ def test_nchwc_nodes_map_to_layers_and_a_folded_add_to_its_conv():
                       ("fc",)]
 
 
+def test_a_fusion_named_after_its_last_node_stays_with_that_nodes_layer():
+    """x * Sigmoid(x) after an NCHWc conv becomes QuickGelu, named after the Mul with a
+    ``/QuickGeluFusion/`` suffix and writing only a reorder token (as a legacy torch
+    export of EfficientNet runs in onnxruntime 1.2x and 1.3x)."""
+    original = GraphView((
+        _n("/c0/Conv", "Conv", ["input", "w0"], ["a"]),
+        _n("/c0/Sigmoid", "Sigmoid", ["a"], ["s"]),
+        _n("/c0/Mul", "Mul", ["a", "s"], ["y"]),
+        _n("/c1/Conv", "Conv", ["y", "w1"], ["z"]),
+        _n("/c1/Sigmoid", "Sigmoid", ["z"], ["t"]),
+        _n("/c1/Mul", "Mul", ["z", "t"], ["output"]),
+    ), ("input",), {"w0": (8, 3, 3, 3), "w1": (8, 8, 1, 1)})
+    optimized = GraphView((
+        _n("a_nchwc", "Conv", ["input", "w0"], ["reorder_token_0"]),
+        _n("/c0/Mul/QuickGeluFusion/", "QuickGelu", ["reorder_token_0"], ["reorder_token_1"]),
+        _n("z_nchwc", "Conv", ["reorder_token_1", "w1"], ["reorder_token_2"]),
+        _n("/c1/Mul/QuickGeluFusion/", "QuickGelu", ["reorder_token_2"], ["reorder_token_3"]),
+        _n("ReorderOutput", "ReorderOutput", ["reorder_token_3"], ["output"]),
+    ), ("input",), {"w0": (8, 3, 3, 3), "w1": (8, 8, 1, 1)})
+    layers = ["/c0/Conv", "/c1/Conv"]
+    node_layers = ["/c0/Conv"] * 3 + ["/c1/Conv"] * 3
+    assert map_nodes(original, optimized, layers, node_layers) == \
+        [("/c0/Conv",), ("/c0/Conv",), ("/c1/Conv",), ("/c1/Conv",), ()]
+
+
 @pytest.mark.parametrize("hswish", ["one node", "opset 13"])
 def test_an_activation_fused_after_naming_stays_with_its_conv(hswish):
     # onnxruntime names an NCHWc conv after its output at the time (the batch-norm's),
