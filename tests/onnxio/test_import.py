@@ -189,7 +189,9 @@ def test_symbolic_dimensions(tmp_path):
     assert api.cost(path, resolution=10).totals.macs == conv(10, 4, 3, 3)
     r = api.cost(path, dims={"h": 6, "w": 8})
     assert r.totals.macs == 6 * 8 * 4 * 27 and r.input_shape == (3, 6, 8)
-    assert api.cost(path, dims={"n": 4}, resolution=5).totals.macs == conv(5, 4, 3, 3)
+    four = api.cost(path, dims={"n": 4}, resolution=5)
+    assert four.totals.macs == conv(5, 4, 3, 3) and four.batch == 4    # counts per image
+    assert any("bound to a batch of 4" in n for n in four.notes)
     with pytest.raises(MnprofError, match="no symbolic dimension named 'bogus'"):
         api.cost(path, dims={"bogus": 1}, resolution=5)
     rows = api.sweep(path, None, [8, 16]).rows

@@ -110,8 +110,9 @@ def _notes(src: Source, outputs: list[str], unmodelled: str | None, built: list[
         notes.append(unmodelled)
     notes += built
     if src.batch > 1:
-        notes.append(f"the file fixes the batch at {src.batch}: counts are per image (one "
-                     f"run of the file is {src.batch} images)")
+        how = "fixes the batch at" if src.fixed_batch else "is bound to a batch of"
+        notes.append(f"the file {how} {src.batch}: counts are per image (one run of the "
+                     f"file is {src.batch} images)")
     if src.nhwc:
         notes.append("the input is NHWC, read through a Transpose to NCHW; shapes are "
                      "shown as (C, H, W)")

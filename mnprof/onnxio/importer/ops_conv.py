@@ -126,7 +126,9 @@ def _fc(ctx: Ctx, i: int, x: str, k_in: int, out: int, *, bias: bool) -> list[Dr
     shape = ctx.img(x, i)
     if len(shape) != 1 or shape[0] != k_in:
         raise ctx.fail(i, f"a fully-connected layer of {k_in} inputs on a tensor of "
-                          f"{list(shape)} per image; mnprof models fc layers on vectors")
+                          f"{list(shape)} per image (tokens, as in a transformer); mnprof "
+                          "models fc layers on vectors, and counting 0 MACs would be wrong, "
+                          "so the import stops")
     nodes, output = [i], ctx.nodes[i].output[0]
     add = ctx.sole_user(output)
     if not bias and ctx.is_op(add, "Add") and add is not None:

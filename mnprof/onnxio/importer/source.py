@@ -52,6 +52,16 @@ class Source:
     symbolic: Mapping[str, int]         # dim_param -> the value it was given
 
     @property
+    def fixed_batch(self) -> bool:
+        """Whether the file itself gives the batch (not a symbolic dimension)."""
+        d = self.proto.graph.input[self._index].type.tensor_type.shape.dim[0]
+        return d.HasField("dim_value") and d.dim_value > 0
+
+    @property
+    def _index(self) -> int:
+        return next(i for i, vi in enumerate(self.proto.graph.input) if vi.name == self.input)
+
+    @property
     def batch(self) -> int:
         return self.shape[0]
 
