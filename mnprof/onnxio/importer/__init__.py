@@ -23,6 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ...core.errors import MnprofError
+from ...core.values import check_alpha
 from ...model.graph import Graph
 from .assemble import build_nodes, check_layers, fuse, unique_names, unmodelled_note
 from .context import Ctx, Draft
@@ -90,9 +92,12 @@ def is_mnprof_export(src: Source) -> bool:
 
 
 def _alpha(src: Source) -> float:
+    """The width an mnprof export says it was made at (1 for any other file)."""
+    if not is_mnprof_export(src):
+        return 1.0
     try:
-        return float(src.metadata.get("alpha", 1.0)) if is_mnprof_export(src) else 1.0
-    except ValueError:
+        return check_alpha(float(src.metadata.get("alpha", "1")))
+    except (ValueError, MnprofError):
         return 1.0
 
 
