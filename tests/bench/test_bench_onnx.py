@@ -59,3 +59,20 @@ def test_cli_bench_per_layer_of_an_onnx_file(run, cached_ceiling, tmp_path):  # 
     assert table.exit_code == 0 and "node_Conv_0" in table.stdout
     bad = run("bench", str(path), *CLI_QUICK, "--alpha", "0.5")
     assert bad.exit_code == 2 and "--alpha applies to specs" in bad.stderr
+
+
+def test_bench_of_an_onnx_file_in_a_fresh_process(cached_ceiling, tmp_path):  # noqa: F811
+    """The import loads onnx's classes alone, then onnxruntime and onnx itself come in:
+    the same process must time and profile the file."""
+    import subprocess
+    import sys
+
+    from ..paths import ROOT
+    path = legacy_style(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "mnprof", "bench", str(path), *CLI_QUICK,
+                           "--per-layer", "--format", "json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    d = json.loads(done.stdout)
+    assert [r["name"] for r in d["layers"]] == [n.name for n in import_model(path).graph.nodes]
+    assert d["environment"]["batch"] == 1 and d["input_shape"] == [3, 16, 16]

@@ -85,3 +85,17 @@ def test_sweep_over_resolutions(run, tmp_path):
         [(1.0, 8, 8 * 8 * 4 * 27), (1.0, 16, 16 * 16 * 4 * 27)]
     bad = run("sweep", path, "--res", "8", "--alpha", "0.5")
     assert bad.exit_code == 2 and "--alpha applies to specs" in bad.stderr
+
+
+def test_sweep_and_check_of_an_onnx_file_in_fresh_processes(tmp_path):
+    path = symbolic(tmp_path)
+    sweep = subprocess.run([sys.executable, "-m", "mnprof", "sweep", path, "--res", "8,16",
+                            "--format", "json"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert sweep.returncode == 0, sweep.stderr
+    assert [r["macs"] for r in json.loads(sweep.stdout)["rows"]] == \
+        [8 * 8 * 4 * 27, 16 * 16 * 4 * 27]
+    check = subprocess.run([sys.executable, "-m", "mnprof", "check", path, "--res", "8",
+                            "--max-macs", str(8 * 8 * 4 * 27 - 1)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1 and "FAILED: 1 of 1 limit exceeded" in check.stdout
