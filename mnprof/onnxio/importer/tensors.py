@@ -1,7 +1,7 @@
 """Every tensor of an imported graph: a constant, or an activation with a known shape.
 
-This module holds them (``Tensors``, ``Const``); ``propagate`` fills them in one pass
-over the nodes in topological order:
+This module holds them (``Tensors``, ``Const``); ``mnprof.onnxio.importer.propagate``
+fills them in one pass over the nodes in topological order:
 
 - ``Constant`` nodes and initializers are constants. Their values are read only
   when needed (shapes, axes, clip bounds): weights are never loaded, and external
@@ -10,8 +10,9 @@ over the nodes in topological order:
   computation is not a layer. Identity, Cast, Transpose, Reshape... of a large
   constant (a weight seen another way) stays a constant whose value is computed
   only if asked.
-- Any other node's output shapes come from ONNX's own shape inference for that
-  node, given its inputs' shapes and the values of its constant inputs.
+- Any other node's output shapes come from ONNX's own shape inference
+  (``mnprof.onnxio.importer.infer``: the whole graph at once, then that node alone
+  where needed, given its inputs' shapes and its constant inputs' values).
 
 Shapes here are whole tensors, batch included.
 """
