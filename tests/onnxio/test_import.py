@@ -216,6 +216,10 @@ def test_fixed_dimensions_and_batch(tmp_path):
 
 def _one_op(tmp_path, nodes, inits, rank=4, name="m.onnx") -> str:
     out = [f"d{k}" for k in range(rank)]
+    if any("seq" in n.input for n in nodes):       # a sequence made from the image
+        shape = onnx.numpy_helper.from_array(np.array([1, 64, 4], dtype=np.int64), "s")
+        nodes = [helper.make_node("Reshape", ["x", "s"], ["seq"], name="to_seq"), *nodes]
+        inits = [*inits, shape]
     m = model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
               [helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, out)],
               inits, 17)
@@ -243,8 +247,10 @@ def test_an_op_not_modelled_is_a_layer_and_a_note(tmp_path):
 
 
 @pytest.mark.parametrize("node, inits, rank, why", [
-    (helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[2, 2],
-                      strides=[2, 2]), [weight("w", 4, 2, 2, 2)], 4, "ConvTranspose multiplies"),
+    (helper.make_node("ConvTranspose", ["x", "x"], ["y"], name="up", kernel_shape=[8, 8]),
+     [], 4, "convolutions of computed weights"),
+    (helper.make_node("LSTM", ["seq", "lw", "lr"], ["y"], name="rnn", hidden_size=2),
+     [weight("lw", 1, 8, 4), weight("lr", 1, 8, 2)], 4, "LSTM multiplies"),
     (helper.make_node("Einsum", ["x", "x"], ["y"], name="e", equation="nchw,nchw->nc"), [], 2,
      "Einsum multiplies"),
     (helper.make_node("MatMul", ["x", "x"], ["y"], name="mm"), [], 4, "two computed tensors"),

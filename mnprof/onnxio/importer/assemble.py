@@ -32,7 +32,7 @@ from ...model.kinds.opaque import PREFIX
 from ...model.width import Rounding
 from .context import Ctx, Draft
 
-CONV_KINDS = ("conv", "dwconv", "pwconv")
+CONV_KINDS = ("conv", "dwconv", "pwconv", "deconv")
 
 
 def fuse(ctx: Ctx, drafts: list[Draft]) -> list[Draft]:

@@ -5,6 +5,8 @@
   ``groups``). Padding: ``auto_pad`` resolved to explicit (top, left, bottom, right)
   pads the way ONNX resolves it; a ``Pad`` of zeros on H and W read only by the
   conv is folded into them.
+- ``ConvTranspose`` (2-D, constant weights): ``deconv``; ``auto_pad`` and
+  ``output_shape`` resolved to explicit pads from the output ONNX infers.
 - ``Gemm`` and ``MatMul`` by a constant matrix: ``fc`` (a MatMul's bias is the
   ``Add`` of a constant vector that alone reads its output).
 - ``BatchNormalization``: a ``batchnorm`` layer, which the assembly folds into the
@@ -80,6 +82,43 @@ def conv(ctx: Ctx, i: int) -> list[Draft]:
                           inputs=[x], nodes=nodes, mac=True)]
     return [ctx.draft("conv", i, {**win, "out": cout, "groups": groups, "bias": bias},
                       inputs=[x], nodes=nodes, mac=True)]
+
+
+@op("ConvTranspose")
+def conv_transpose(ctx: Ctx, i: int) -> list[Draft]:
+    node, a = ctx.nodes[i], ctx.attrs(i)
+    w = ctx.const(node.input[1]) if len(node.input) > 1 else None
+    data = ctx.data_inputs(i)
+    if w is None or len(data) != 1 or data[0] != ctx.resolve(node.input[0]):
+        raise ctx.fail(i, "its input must be an activation and its weights (and bias) "
+                          "constants; mnprof does not count convolutions of computed weights")
+    if len(w.shape) != 4:
+        raise ctx.fail(i, f"a {len(w.shape) - 2}-D transposed convolution; mnprof models "
+                          "2-D ones")
+    cin, h, wd = _map(ctx, data[0], i)
+    groups = int(a.get("group", 1))
+    if w.shape[0] != cin:
+        raise ctx.fail(i, f"weights {list(w.shape)} do not fit {cin} input channels")
+    kernel = (w.shape[2], w.shape[3])
+    stride, dilation = _pair(a.get("strides"), 1), _pair(a.get("dilations"), 1)
+    extra = _pair(a.get("output_padding"), 0)
+    auto = a.get("auto_pad", b"NOTSET")
+    pads = [int(p) for p in a.get("pads", [0, 0, 0, 0])]
+    if auto in (b"SAME_UPPER", b"SAME_LOWER", b"VALID") or "output_shape" in a:
+        out_hw = ctx.img(node.output[0], i)[1:]
+        pads = [0, 0, 0, 0]
+        for axis, size in enumerate((h, wd)):
+            total = (size - 1) * stride[axis] + dilation[axis] * (kernel[axis] - 1) + \
+                extra[axis] + 1 - out_hw[axis]
+            if total < 0:
+                raise ctx.fail(i, f"an output of {out_hw[axis]} needs output padding mnprof "
+                                  "does not model")
+            small, big = total // 2, total - total // 2
+            pads[axis], pads[axis + 2] = (small, big) if auto != b"SAME_LOWER" else (big, small)
+    attrs = {"kernel": kernel, "stride": stride, "dilation": dilation, "padding": tuple(pads),
+             "output_padding": extra, "out": w.shape[1] * groups, "groups": groups,
+             "bias": len(node.input) > 2 and bool(node.input[2])}
+    return [ctx.draft("deconv", i, attrs, inputs=data, mac=True)]
 
 
 def _map(ctx: Ctx, x: str, i: int) -> tuple[int, int, int]:
