@@ -6,7 +6,8 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``build(spec, alpha, resolution, depth=)``: the concrete layer graph;
 - ``analyze(graph)``: exact per-layer, per-type and total cost;
 - ``cost(spec, alpha, resolution)``: the three above in one call;
-- ``sweep(spec, alphas, resolutions)``: totals over a grid;
+- ``sweep(spec, alphas, resolutions)``: totals over a grid (``bench=`` times each point);
+- ``compare([spec, (spec, {alpha, resolution}), ...])``: models side by side;
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
 - ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
 - ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``;
@@ -24,6 +25,7 @@ from .api import (
     builtin_names,
     builtin_summaries,
     check_budget,
+    compare,
     cost,
     export_onnx,
     load_spec,
@@ -34,5 +36,5 @@ from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "cost", "export_onnx", "load_spec",
+           "builtin_summaries", "check_budget", "compare", "cost", "export_onnx", "load_spec",
            "measure_latency", "render", "sweep"]

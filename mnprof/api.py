@@ -9,11 +9,15 @@ inside the functions that need them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .analysis.compare import CompareReport, CompareRow
 from .analysis.cost import CostReport, analyze
 from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow
+from .core.errors import MnprofError
+from .core.progress import Progress
 from .model.graph import Graph
 from .spec.build import build
 from .spec.builtins import builtin_names, load_spec
@@ -21,7 +25,6 @@ from .spec.document import Spec
 
 if TYPE_CHECKING:
     from .bench.result import BenchReport, LatencyReport
-    from .core.progress import Progress
     from .gate.budget import Budget
     from .gate.check import CheckReport
     from .onnxio.export import ExportSummary
@@ -41,16 +44,55 @@ def cost(spec: SpecLike = None, alpha: float | None = None, resolution: int | No
 
 
 def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *,
-          depth: float | None = None, classes: int | None = None) -> SweepReport:
-    """Totals for every (alpha, resolution) pair, alpha-major."""
+          depth: float | None = None, classes: int | None = None,
+          bench: dict[str, Any] | None = None, progress: Progress | None = None
+          ) -> SweepReport:
+    """Totals for every (alpha, resolution) pair, alpha-major; with ``bench`` (the options
+    of ``measure_latency``), each point's measured latency too."""
     s = _as_spec(spec)
-    rows = []
+    rows, graphs = [], []
     res_list = list(resolutions)
     for a in alphas:
         for res in res_list:
-            r = analyze(build(s, a, res, depth=depth, classes=classes))
+            graph = build(s, a, res, depth=depth, classes=classes)
+            r = analyze(graph)
             rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
-    return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
+            graphs.append(graph)
+    report = SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
+    if bench is None:
+        return report
+    return _timed(report, graphs, bench, progress,
+                  [f"alpha {r.alpha:g}, resolution {r.resolution}" for r in rows])
+
+
+def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
+            bench: dict[str, Any] | None = None, progress: Progress | None = None
+            ) -> CompareReport:
+    """Models side by side (the V1 paper's Tables 8 and 9). Each item is a spec, or a
+    (spec, {alpha, resolution, depth, classes}) pair; ratios are to the first."""
+    rows, graphs = [], []
+    for item in models:
+        spec, given = item if isinstance(item, tuple) else (item, {})
+        s = _as_spec(spec)
+        graph = build(s, given.get("alpha"), given.get("resolution"), depth=given.get("depth"),
+                      classes=given.get("classes"))
+        rows.append(CompareRow.of(given.get("label") or s.name, analyze(graph)))
+        graphs.append(graph)
+    if not rows:
+        raise MnprofError("compare needs at least one model")
+    report = CompareReport(tuple(rows))
+    if bench is None:
+        return report
+    return _timed(report, graphs, bench, progress, [r.label for r in rows])
+
+
+def _timed(report: Any, graphs: list[Graph], options: dict[str, Any],
+           progress: Progress | None, labels: list[str]) -> Any:
+    from .bench.measure import measure_each
+    stats, threads, interrupted = measure_each(graphs, progress=progress, labels=labels,
+                                               **options)
+    return replace(report, latencies=tuple(stats), latency_threads=threads,
+                   latency_kind="measured", interrupted=interrupted)
 
 
 def builtin_summaries() -> SpecsReport:
@@ -119,13 +161,13 @@ def load_budget(path: str | Path | None = None) -> Budget:
 
 def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None,
                    limits: list[tuple[str, dict[str, Any]]],
-                   baselines: tuple[str, ...] = ()) -> Budget:
+                   baselines: tuple[str, ...] = (), depth: float | None = None) -> Budget:
     """The budget of ``mnprof check SPEC --max-...``: one model, limits as a file writes
     them, e.g. ``[("macs", {"max": "80M"})]``."""
     from .gate.budget import command_line_budget
     from .spec.builtins import DEFAULT_SPEC
-    return command_line_budget(spec or DEFAULT_SPEC, 1.0 if alpha is None else alpha,
-                               resolution, limits, baselines)
+    return command_line_budget(spec or DEFAULT_SPEC, alpha, resolution, limits, baselines,
+                               depth=depth)
 
 
 def is_budget_file(path: str) -> bool:
@@ -140,7 +182,6 @@ def is_budget_file(path: str) -> bool:
 
 def budget_inputs(budget: Budget) -> list[str]:
     """Files a check's reports must never overwrite: the budget, its specs and baselines."""
-    from .core.errors import MnprofError
     from .spec.builtins import resolve_spec_path
     files = [] if budget.file.startswith("<") else [budget.file]
     for m in budget.models:
@@ -165,6 +206,6 @@ def check_budget(budget: Budget | str | Path | None = None, *,
     return run(budget, progress=progress)
 
 
-__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names",
+__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "compare",
            "builtin_summaries", "check_budget", "cost", "export_onnx", "is_budget_file",
            "load_budget", "load_spec", "measure_latency", "one_off_budget", "sweep", "verdict"]

@@ -238,7 +238,7 @@ def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
                   "is in X's row.",)
     return replace(bare, profile=summary, layers=att.layers,
                    by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
-                   total=att.total, notes=notes)
+                   total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
 
 
 def bench_onnx_file(path: str | Path, *, threads: int | None = None, runs: int = DEFAULT_RUNS,
@@ -293,3 +293,24 @@ def _fixed_batch(model: Any) -> int | None:
 
 __all__ = ["DEFAULT_PROFILE_RUNS", "bench_graph", "bench_onnx_file", "check_memory",
            "is_busy", "measure_latency"]
+
+
+def measure_each(graphs: list[Graph], *, progress: Progress | None = None,
+                 labels: list[str] | None = None, **options: Any) -> tuple[list[Any], int, bool]:
+    """The end-to-end latency of each graph in turn (``sweep --bench``, ``compare --bench``):
+    (the LatencyStats measured, the threads used, whether Ctrl-C stopped it). A point
+    stopped part-way is dropped, never reported as if complete."""
+    out: list[Any] = []
+    used = 0
+    for i, graph in enumerate(graphs):
+        if progress:
+            progress(f"timing {labels[i] if labels else graph.model}", i, len(graphs))
+        try:
+            r = measure_latency(graph, **options)
+        except (BenchInterrupted, KeyboardInterrupt):
+            return out, used, True
+        if r.interrupted:
+            return out, used, True
+        out.append(r.latency_ms)
+        used = r.threads
+    return out, used, False

@@ -7,7 +7,15 @@ import click
 from .. import api
 from ..core.render import Format
 from . import main
-from ._options import emit, format_option, load_spec, model_options, output_option, spec_argument
+from ._options import (
+    by_option,
+    emit,
+    format_option,
+    load_spec,
+    model_options,
+    output_option,
+    spec_argument,
+)
 
 FORMATS = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 
@@ -18,9 +26,10 @@ FORMATS = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @format_option(*FORMATS)
 @click.option("--layers/--no-layers", default=True, show_default=True,
               help="Include the per-layer table (table and markdown formats).")
+@by_option
 @output_option
 def cost(spec: str | None, alpha: float | None, depth: float | None, resolution: int | None,
-         classes: int | None, fmt: str, layers: bool, output: str | None) -> None:
+         classes: int | None, fmt: str, layers: bool, by: str, output: str | None) -> None:
     """Exact MACs, parameters and memory of SPEC, per layer, per type and in total.
 
     SPEC is a YAML file or a built-in name (see `mnprof specs`); the default is
@@ -28,4 +37,4 @@ def cost(spec: str | None, alpha: float | None, depth: float | None, resolution:
     """
     spec_obj = load_spec(spec)
     report = api.cost(spec_obj, alpha, resolution, depth=depth, classes=classes)
-    emit(report, fmt, output, layers=layers, protect=[spec_obj.path])
+    emit(report, fmt, output, layers=layers, protect=[spec_obj.path], by=by)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -53,45 +52,20 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     warm-up runs: a quick look; the timing options change that).
     """
     spec_obj = load_spec(spec)
-    report = api.sweep(spec_obj, alphas, resolutions, depth=depth)
+    bench = None
     if with_bench:
-        timing = _sweep_timing(ctx, runs=runs, warmup=warmup, min_time=min_time)
-        report = _with_latency(report, spec_obj, depth, threads, timing)
-        if report.interrupted:
-            emit(report, fmt, output, protect=[spec_obj.path])
-            fail("interrupted; the sweep is partial")
-            ctx.exit(EXIT_INTERRUPTED)
-    emit(report, fmt, output, protect=[spec_obj.path])
-
-
-def _sweep_timing(ctx: click.Context, **given: Any) -> dict[str, Any]:
-    """The quick per-point defaults, unless an option was given on the command line."""
-    return {k: v if ctx.get_parameter_source(k.replace("-", "_")) is
-            click.core.ParameterSource.COMMANDLINE else SWEEP_BENCH[k]
-            for k, v in given.items()}
-
-
-def _with_latency(report: Any, spec_obj: Any, depth: float | None, threads: int | None,
-                  timing: dict[str, Any]) -> Any:
-    """``report`` with each row's measured latency (Ctrl-C: the rows measured so far)."""
-    from ..bench.result import BenchInterrupted
-    out: list[Any] = []
-    used, interrupted = 0, False
+        bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
+                                                 min_time=min_time)}
     with progress_bar() as progress:
-        for i, row in enumerate(report.rows):
-            if progress:
-                progress(f"sweep: alpha {row.alpha:g}, resolution {row.resolution}", i,
-                         len(report.rows))
-            try:
-                r = api.measure_latency(api.build(spec_obj, row.alpha, row.resolution,
-                                                  depth=depth), threads=threads, **timing)
-            except (BenchInterrupted, KeyboardInterrupt):
-                interrupted = True
-                break
-            used = r.threads
-            if r.interrupted:         # stopped inside this point: not a full measurement
-                interrupted = True
-                break
-            out.append(r.latency_ms)
-    return replace(report, latencies=tuple(out), latency_threads=used,
-                   latency_kind="measured", interrupted=interrupted)
+        report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
+                           progress=progress)
+    emit(report, fmt, output, protect=[spec_obj.path])
+    if report.interrupted:
+        fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
+        ctx.exit(EXIT_INTERRUPTED)
+
+
+def timing_of(ctx: click.Context, **given: Any) -> dict[str, Any]:
+    """The quick per-point defaults, unless an option was given on the command line."""
+    return {k: v if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE
+            else SWEEP_BENCH[k] for k, v in given.items()}

@@ -5,7 +5,8 @@ A budget lists the models a team ships and the limits each must keep::
     models:
       - name: v1-0.5-160            # optional label (default: <spec>-<alpha>-<res>)
         spec: mobilenet_v1          # a built-in name, or a path relative to this file
-        alpha: 0.5                  # default 1
+        alpha: 0.5                  # default: the spec's (1 for most)
+        depth: 1.2                  # optional: the depth multiplier (default: the spec's)
         resolution: 160             # default: the spec's own
         baseline: baseline.json     # optional: report(s) that relative limits compare with
         limits:
@@ -40,7 +41,7 @@ from ..bench.settings import (  # the bench's own defaults and bounds, without t
     max_threads,
 )
 from ..core.errors import MnprofError, SpecError, Where, did_you_mean
-from ..core.values import check_alpha, check_int, check_resolution
+from ..core.values import check_alpha, check_depth, check_int, check_resolution
 from ..core.yamlsrc import LMap, LSeq, line_of, load_file
 from ..spec.builtins import builtin_dir, resolve_spec_path
 from ..spec.parse import no_unknown
@@ -88,7 +89,7 @@ DEFAULT_THREADS = 1
 DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")
-MODEL_FIELDS = ("name", "spec", "alpha", "resolution", "baseline", "limits")
+MODEL_FIELDS = ("name", "spec", "alpha", "depth", "resolution", "baseline", "limits")
 RULES = ("max", "max_increase")
 BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
 LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
@@ -128,11 +129,12 @@ class ModelBudget:
                                     # (mnprof.check then makes sure no two models share one)
     spec: str                       # a built-in name, or a path (from the cwd; a budget
                                     # file's paths are read from its directory)
-    alpha: float
+    alpha: float | None             # None: the spec's own
     resolution: int | None
     baselines: tuple[str, ...]      # paths, like spec paths
     limits: tuple[Limit, ...]
     where: Where
+    depth: float | None = None      # None: the spec's own
 
 
 @dataclass(frozen=True)
@@ -195,10 +197,15 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
     spec = raw["spec"]
     if not isinstance(spec, str) or not spec.strip():
         raise bad("spec", f"must be a built-in spec name or a path, got {spec!r}")
+    alpha = depth = None
     try:
-        alpha = check_alpha(raw.get("alpha", 1.0))
+        if "alpha" in raw:
+            alpha = check_alpha(raw["alpha"])
+        if "depth" in raw:
+            depth = check_depth(raw["depth"])
     except MnprofError as exc:
-        raise bad("alpha", str(exc).removeprefix("alpha ")) from None
+        key = "alpha" if "alpha" in str(exc)[:6] else "depth"
+        raise bad(key, str(exc).removeprefix(f"{key} ")) from None
     resolution = raw.get("resolution")
     if resolution is not None:
         try:
@@ -227,7 +234,7 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
         raise SpecError("max_increase needs a `baseline:` report for this model (save one "
                         "with mnprof cost --format json --output baseline.json)",
                         file=where.file, line=first.line, field=first.field)
-    return ModelBudget(name=name, spec=_spec_ref(spec.strip(), base_dir), alpha=float(alpha),
+    return ModelBudget(name=name, spec=_spec_ref(spec.strip(), base_dir), alpha=alpha, depth=depth,
                        resolution=resolution,
                        baselines=tuple(str(base_dir / b.strip()) for b in baselines),
                        limits=tuple(limits), where=where)
@@ -310,9 +317,9 @@ def _spec_ref(text: str, base_dir: Path) -> str:
     return path.stem if path.parent == builtin_dir() else str(path)
 
 
-def command_line_budget(spec: str, alpha: float, resolution: int | None,
+def command_line_budget(spec: str, alpha: float | None, resolution: int | None,
                         limits: list[tuple[str, dict[str, Any]]],
-                        baselines: tuple[str, ...] = ()) -> Budget:
+                        baselines: tuple[str, ...] = (), depth: float | None = None) -> Budget:
     """The budget of the one-off form: one model, its limits given as options.
 
     ``limits`` holds (metric, fields) pairs as a budget file would write them, e.g.
@@ -329,5 +336,5 @@ def command_line_budget(spec: str, alpha: float, resolution: int | None,
                         "JSON report)", file=COMMAND_LINE)
     model = ModelBudget(name=None, spec=spec, alpha=alpha, resolution=resolution,
                         baselines=baselines, limits=tuple(parsed),
-                        where=Where(COMMAND_LINE, None, "model"))
+                        where=Where(COMMAND_LINE, None, "model"), depth=depth)
     return Budget(file=COMMAND_LINE, models=(model,))

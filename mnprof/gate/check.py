@@ -154,12 +154,12 @@ def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
     where = f"{budget.file}:{model.where.line}" if model.where.line else budget.file
     try:
         spec = load_spec(model.spec)
-        graph = build(spec, model.alpha, model.resolution)
+        graph = build(spec, model.alpha, model.resolution, depth=model.depth)
     except MnprofError as exc:
         if budget.file == COMMAND_LINE:
             raise
         raise MnprofError(f"{exc} (the spec of {model.where.path}, {where})") from None
-    label = model.name or f"{spec.name}-{model.alpha:g}-{graph.resolution}"
+    label = model.name or f"{spec.name}-{graph.alpha:g}-{graph.resolution}"
     reports = [read_report(path, model, graph) for path in model.baselines]
     baselines = {}
     for i, limit in enumerate(model.limits):

@@ -63,8 +63,10 @@ def _model() -> dict[str, Any]:
                                         "<spec name>-<alpha>-<resolution>)"},
         "spec": {**text, "description": "a built-in spec name, or a path relative to the "
                                         "budget file"},
-        "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "default": 1,
-                  "description": "width multiplier"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
+                  "description": "width multiplier (default: the spec's, 1 for most)"},
+        "depth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
+                  "description": "depth multiplier (default: the spec's, 1 for most)"},
         "resolution": {"type": "integer", "minimum": 1, "maximum": 16384,
                        "description": "input resolution (default: the spec's)"},
         "baseline": {"anyOf": [text, {"type": "array", "items": text}],
