@@ -149,6 +149,22 @@ def check_order_one(g: Graph, ref: dict[str, np.ndarray]) -> None:
     assert 0.1 < logits < 10, (layers[-1].name, logits)
 
 
+@pytest.mark.parametrize("res", [3, 4, 5])
+def test_adaptive_pool_larger_than_its_input(write_spec, res):
+    """An adaptive pool whose output is larger than its input repeats windows (AlexNet's
+    6x6 pool sees a 1x1 map at resolution 64): from 1x1 every window is the one element
+    (not an AveragePool of stride 0, which ONNX forbids), from 2x2 and 3x3 they overlap."""
+    g = build(load_spec(write_spec(
+        f"input: {{resolution: {res}, channels: 2}}\nclasses: 5\nlayers:\n"
+        "  - {kind: conv, kernel: 3, out: 4, padding: valid, act: relu}\n"
+        "  - {kind: adaptive_avgpool, output: [3, 2]}\n  - {kind: fc}\n")))
+    assert g.nodes[0].output_shape[1] == res - 2
+    x = np.random.default_rng(5).standard_normal((2, *g.input_shape)).astype(np.float32)
+    ref = forward(g, generate_weights(g, seed=0), x)
+    got = run(export_model(g, batch=None), x)["output"]
+    assert np.abs(got - ref[g.output]).max() < TOL
+
+
 def test_tolerance_detects_a_wrong_batchnorm():
     """Negative control: a classic folding mistake, dividing by the variance instead
     of its square root, moves the logits by far more than the tolerance."""
