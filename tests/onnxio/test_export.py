@@ -392,9 +392,13 @@ def test_weights_cover_every_declared_tensor_with_nontrivial_bn():
         if t.role in (Role.BN_MEAN, Role.BN_SHIFT) and t.size >= 64:
             assert w[name].std() > 0.05
     # He initialisation: std sqrt(2 / fan_in) before a rectifier (relu6 here),
-    # sqrt(1 / fan_in) for a linear layer (the projection): 1x1 convs, fan_in = cin.
-    expand, project = g.node("bottleneck8.expand"), g.node("bottleneck8.project")
-    for node, gain in ((expand, 2.0), (project, 1.0)):
+    # sqrt(1 / fan_in) for a linear layer (the last projection), half that gain for a
+    # layer a 2-input add sums (a residual branch): 1x1 convs, fan_in = cin.
+    assert g.node("bottleneck8.add").inputs[1] == "bottleneck8.project"
+    assert not [n for n in g.nodes if n.kind == "add" and "bottleneck17.project" in n.inputs]
+    for name, gain in (("bottleneck8.expand", 2.0), ("bottleneck8.project", 0.5),
+                       ("bottleneck17.project", 1.0)):
+        node = g.node(name)
         std = float(w[f"{node.name}.weight"].std())
         assert std == pytest.approx(np.sqrt(gain / node.input_shapes[0][0]), rel=0.05)
 
