@@ -36,6 +36,7 @@ from mnprof.onnxio.weights import generate_weights
 from mnprof.spec.build import build
 from mnprof.spec.builtins import builtin_names, load_spec
 
+from ..oracles.classic import TABLE_ALPHAS
 from ..oracles.mobilenet import calculate
 from ..oracles.numpy_forward import forward
 from ..paths import DATA, ROOT
@@ -48,9 +49,14 @@ TOL = 1e-4          # max abs difference allowed between onnxruntime and the ref
 MAX_TEST_PARAMS = 8_000_000     # a built-in too big for a quick test runs thinner
 
 
+@functools.cache
 def thin_alpha(spec: str, alpha: float) -> float:
     """``alpha``, halved until the model has at most MAX_TEST_PARAMS parameters (VGG16's
-    138M would take minutes through the numpy reference; its structure is the same)."""
+    138M would take minutes through the numpy reference; its structure is the same).
+    A spec whose alpha picks a row of a width table (ShuffleNetV2) takes the nearest row."""
+    table = TABLE_ALPHAS.get(Path(spec).stem)
+    if table:
+        return min(table, key=lambda row: abs(row - alpha))
     s = load_spec(spec)
     while alpha > 1 / 64 and analyze(build(s, alpha, 64)).totals.params_framework \
             > MAX_TEST_PARAMS:
@@ -139,14 +145,16 @@ def check_order_one(g: Graph, ref: dict[str, np.ndarray]) -> None:
     """The synthetic weights neither blow the signal up nor kill it (see weights.py),
     so that the absolute tolerance on the output means something. Measured over the
     built-ins, seeds 0-2 and several (alpha, res): layer RMS 0.04-11, output
-    (logits) max |.| 0.4-8. Before linear layers got gain 1, V3-Large's logits
-    reached 20 at resolution 64 and 113 at 224."""
+    (logits) max |.| 0.4-8 for the MobileNets, up to 14 for AlexNet at these sizes
+    (17 for ResNet-50 at 224). Before linear layers got gain 1, V3-Large's logits
+    reached 20 at resolution 64 and 113 at 224; before residual branches got half
+    the gain, ResNet-50's reached 158 at resolution 97 (layer RMS 68)."""
     layers = [n for n in g.nodes if n.kind != "softmax"]   # softmax: about 1 / classes
     for node in layers:
         rms = float(np.sqrt((ref[node.name] ** 2).mean()))
         assert 0.02 < rms < 20, (node.name, rms)
     logits = float(np.abs(ref[layers[-1].name]).max())
-    assert 0.1 < logits < 10, (layers[-1].name, logits)
+    assert 0.1 < logits < 20, (layers[-1].name, logits)
 
 
 @pytest.mark.parametrize("res", [3, 4, 5])
@@ -189,6 +197,7 @@ SHAPE_POINTS = [(1.0, 224), (0.5, 160), (0.35, 97)]
 @pytest.mark.parametrize("alpha,res", SHAPE_POINTS)
 @pytest.mark.parametrize("spec", BUILTINS)
 def test_checker_and_shape_inference(spec, alpha, res):
+    alpha = thin_alpha(spec, alpha)
     g = graph_of(spec, alpha, res)
     ex = build_model(g, fold_bn=(alpha != 1.0))
     model = ex.model            # build_model has run the checker with full_check
@@ -210,7 +219,7 @@ def test_checker_and_shape_inference(spec, alpha, res):
 
 @pytest.mark.parametrize("spec", SPECS, ids=_id)
 def test_names_follow_the_spec(spec):
-    g = graph_of(spec, 0.25, 64)
+    g = graph_of(spec, thin_alpha(spec, 0.25), 64)
     layers = {n.name for n in g.nodes}
     models = {fold_bn: export_model(g, fold_bn=fold_bn) for fold_bn in (False, True)}
     for model in models.values():
@@ -354,7 +363,7 @@ def test_initializers_and_recounted_macs_equal_the_analytic_counts(spec, alpha, 
 
 @pytest.mark.parametrize("spec", SPECS, ids=_id)
 def test_recount_of_a_batch(spec):
-    g = graph_of(spec, 0.25, 64)
+    g = graph_of(spec, thin_alpha(spec, 0.25), 64)
     macs = analyze(g).totals.macs
     assert count(export_model(g, batch=3)).macs == 3 * macs
     assert count(export_model(g, batch=None), dims={"batch": 2}).macs == 2 * macs
