@@ -8,7 +8,8 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``cost(spec, alpha, resolution)``: the three above in one call;
 - ``load_model(path, dims=, resolution=)``: the layer graph of an ONNX file (``cost``,
   ``sweep``, ``benchmark`` and budgets take a path ending in .onnx too);
-- ``sweep(spec, alphas, resolutions)``: totals over a grid;
+- ``sweep(spec, alphas, resolutions)``: totals over a grid (``bench=`` times each point);
+- ``compare([spec, (spec, {alpha, resolution}), ...])``: models side by side;
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
 - ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
 - ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``;
@@ -26,6 +27,7 @@ from .api import (
     builtin_names,
     builtin_summaries,
     check_budget,
+    compare,
     cost,
     export_onnx,
     load_model,
@@ -37,5 +39,6 @@ from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "cost", "export_onnx", "load_model", "load_spec",
+           "builtin_summaries", "check_budget", "compare", "cost", "export_onnx", "load_model",
+           "load_spec",
            "measure_latency", "render", "sweep"]

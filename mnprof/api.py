@@ -9,12 +9,15 @@ inside the functions that need them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .analysis.compare import CompareReport, CompareRow
 from .analysis.cost import CostReport, analyze
 from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow
 from .core.errors import MnprofError
+from .core.progress import Progress
 from .model.graph import Graph
 from .spec.build import build
 from .spec.builtins import builtin_names, load_spec
@@ -22,7 +25,6 @@ from .spec.document import Spec
 
 if TYPE_CHECKING:
     from .bench.result import BenchReport, LatencyReport
-    from .core.progress import Progress
     from .gate.budget import Budget
     from .gate.check import CheckReport
     from .onnxio.export import ExportSummary
@@ -75,7 +77,8 @@ def cost(spec: SpecLike | Graph = None, alpha: float | None = None,
 
 
 def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: Iterable[int],
-                dims: Dims) -> SweepReport:
+                dims: Dims, bench: dict[str, Any] | None,
+                progress: Progress | None) -> SweepReport:
     from .onnxio.importer import import_model
     from .onnxio.load import load_model as read_onnx
     if alphas is not None and set(alphas) - {1}:
@@ -87,26 +90,84 @@ def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: I
         graph = import_model(proto, dims=dims, resolution=res, name=str(path)).graph
         r = analyze(graph)
         rows.append(SweepRow(1.0, r.resolution, r.totals, r.peak_activation_bytes))
-    return SweepReport(graph.model if graph else Path(path).stem, str(path), tuple(rows))
+    report = SweepReport(graph.model if graph else Path(path).stem, str(path), tuple(rows))
+    if bench is None:
+        return report
+    from .bench.onnxfile import measure_each_resolution
+    stats, threads, interrupted = measure_each_resolution(
+        path, [r.resolution for r in rows], dims=dims, progress=progress, **bench)
+    return replace(report, latencies=tuple(stats), latency_threads=threads,
+                   latency_kind="measured", interrupted=interrupted)
 
 
 def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[int], *,
           depth: float | None = None, classes: int | None = None,
+          bench: dict[str, Any] | None = None, progress: Progress | None = None,
           dims: Dims = None) -> SweepReport:
-    """Totals for every (alpha, resolution) pair, alpha-major. For an ONNX file, over
-    ``resolutions`` only (its height and width must be symbolic)."""
+    """Totals for every (alpha, resolution) pair, alpha-major; with ``bench`` (the options
+    of ``measure_latency``), each point's measured latency too. For an ONNX file, over
+    ``resolutions`` only (its height and width must be symbolic; ``dims`` binds the rest)."""
     if is_onnx_path(spec):
         _spec_only(spec, depth=depth, classes=classes)
-        return _sweep_onnx(spec, alphas, resolutions, dims)  # type: ignore[arg-type]
+        return _sweep_onnx(spec, alphas, resolutions, dims, bench,  # type: ignore[arg-type]
+                           progress)
+    if alphas is None:
+        raise MnprofError("a spec's sweep needs alphas")
     s = _as_spec(spec)
-    assert alphas is not None, "a spec's sweep needs alphas"
-    rows = []
+    rows, graphs = [], []
     res_list = list(resolutions)
     for a in alphas:
         for res in res_list:
-            r = analyze(build(s, a, res, depth=depth, classes=classes))
+            graph = build(s, a, res, depth=depth, classes=classes)
+            r = analyze(graph)
             rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
-    return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
+            graphs.append(graph)
+    report = SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
+    if bench is None:
+        return report
+    return _timed(report, graphs, bench, progress,
+                  [f"alpha {r.alpha:g}, resolution {r.resolution}" for r in rows])
+
+
+def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
+            bench: dict[str, Any] | None = None, progress: Progress | None = None
+            ) -> CompareReport:
+    """Models side by side (the V1 paper's Tables 8 and 9). Each item is a spec, or a
+    (spec, {alpha, resolution, depth, classes}) pair; ratios are to the first. An ONNX
+    file (a path ending in .onnx) takes only a resolution (for symbolic H and W)."""
+    rows, graphs = [], []
+    for item in models:
+        spec, given = item if isinstance(item, tuple) else (item, {})
+        if is_onnx_path(spec):          # an ONNX file: its own widths and layers
+            _spec_only(spec, alpha=given.get("alpha"), depth=given.get("depth"),
+                       classes=given.get("classes"))
+            if bench is not None:
+                raise MnprofError(f"compare --bench times specs; time the ONNX file {spec} "
+                                  "with mnprof bench")
+            graph = load_model(spec, resolution=given.get("resolution"))  # type: ignore
+            name = graph.model
+        else:
+            s = _as_spec(spec)
+            graph = build(s, given.get("alpha"), given.get("resolution"),
+                          depth=given.get("depth"), classes=given.get("classes"))
+            name = s.name
+        rows.append(CompareRow.of(given.get("label") or name, analyze(graph)))
+        graphs.append(graph)
+    if not rows:
+        raise MnprofError("compare needs at least one model")
+    report = CompareReport(tuple(rows))
+    if bench is None:
+        return report
+    return _timed(report, graphs, bench, progress, [r.label for r in rows])
+
+
+def _timed(report: Any, graphs: list[Graph], options: dict[str, Any],
+           progress: Progress | None, labels: list[str]) -> Any:
+    from .bench.measure import measure_each
+    stats, threads, interrupted = measure_each(graphs, progress=progress, labels=labels,
+                                               **options)
+    return replace(report, latencies=tuple(stats), latency_threads=threads,
+                   latency_kind="measured", interrupted=interrupted)
 
 
 def builtin_summaries() -> SpecsReport:
@@ -191,18 +252,19 @@ def load_budget(path: str | Path | None = None) -> Budget:
 
 def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None,
                    limits: list[tuple[str, dict[str, Any]]],
-                   baselines: tuple[str, ...] = (), dims: Dims = None) -> Budget:
+                   baselines: tuple[str, ...] = (), depth: float | None = None,
+                   dims: Dims = None) -> Budget:
     """The budget of ``mnprof check SPEC --max-...``: one model, limits as a file writes
     them, e.g. ``[("macs", {"max": "80M"})]``. SPEC may be an ONNX file (``dims`` and
     ``resolution`` bind its symbolic dimensions)."""
     from .gate.budget import command_line_budget
     from .spec.builtins import DEFAULT_SPEC
     if is_onnx_path(spec):
-        _spec_only(spec, alpha=alpha)
+        _spec_only(spec, alpha=alpha, depth=depth)
     elif dims:
         raise MnprofError("dims apply to ONNX models")
-    return command_line_budget(spec or DEFAULT_SPEC, 1.0 if alpha is None else alpha,
-                               resolution, limits, baselines, tuple((dims or {}).items()))
+    return command_line_budget(spec or DEFAULT_SPEC, alpha, resolution, limits, baselines,
+                               depth=depth, dims=tuple((dims or {}).items()))
 
 
 def is_budget_file(path: str) -> bool:
@@ -217,7 +279,6 @@ def is_budget_file(path: str) -> bool:
 
 def budget_inputs(budget: Budget) -> list[str]:
     """Files a check's reports must never overwrite: the budget, its specs and baselines."""
-    from .core.errors import MnprofError
     from .spec.builtins import resolve_spec_path
     files = [] if budget.file.startswith("<") else [budget.file]
     for m in budget.models:
@@ -245,7 +306,7 @@ def check_budget(budget: Budget | str | Path | None = None, *,
     return run(budget, progress=progress)
 
 
-__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names",
+__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "compare",
            "builtin_summaries", "check_budget", "cost", "export_onnx", "import_spec",
            "is_budget_file", "is_onnx_path", "load_budget", "load_model", "load_spec",
            "measure_latency", "one_off_budget", "sweep", "verdict"]

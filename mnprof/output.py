@@ -18,24 +18,44 @@ def _unsupported(kind: str, fmt: Format) -> MnprofError:
     return MnprofError(f"format {fmt.value} is not available for a {kind} report")
 
 
-def _cost(r: Any, fmt: Format, layers: bool, color: bool) -> str:
-    from .analysis.report import cost_header, cost_tables, cost_to_dict, csv_table, notes_lines
+def _cost(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .analysis.report import (
+        block_table,
+        cost_header,
+        cost_tables,
+        cost_to_dict,
+        csv_table,
+        notes_lines,
+    )
     if fmt is Format.JSON:
         return to_json(cost_to_dict(r))
     if fmt is Format.CSV:
-        return to_csv(csv_table(r))
-    tables = cost_tables(r, layers=layers)
+        return to_csv(block_table(r) if by == "block" else csv_table(r))
+    tables = cost_tables(r, layers=layers, by=by)
     if fmt is Format.MARKDOWN:
         return to_markdown(cost_header(r), tables) + notes_lines(r, markdown=True)
     return to_text(cost_header(r), tables, color=color) + notes_lines(r)
 
 
-def _sweep(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+def _sweep(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .analysis.report import sweep_table, sweep_to_dict
     table, data = sweep_table(r), sweep_to_dict(r)
-    if getattr(r, "latencies", None):       # measured or predicted: bench.report adds them
-        from .bench.report import sweep_with_latency
-        table, data = sweep_with_latency(table, data, r)
+    if r.latencies:       # measured or predicted: bench.report adds them
+        from .bench.report import with_latency
+        table, data = with_latency(table, data, r)
+    return _one_table(table, data, fmt, color)
+
+
+def _compare(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .analysis.compare import compare_table, compare_to_dict
+    table, data = compare_table(r), compare_to_dict(r)
+    if r.latencies:
+        from .bench.report import with_latency
+        table, data = with_latency(table, data, r, ratios=True)
+    return _one_table(table, data, fmt, color)
+
+
+def _one_table(table: Any, data: Any, fmt: Format, color: bool) -> str:
     if fmt is Format.JSON:
         return to_json(data)
     if fmt is Format.CSV:
@@ -45,7 +65,7 @@ def _sweep(r: Any, fmt: Format, layers: bool, color: bool) -> str:
     return to_text("", [table], color=color)
 
 
-def _specs(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+def _specs(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .analysis.report import specs_table, specs_to_dict
     if fmt is Format.JSON:
         return to_json(specs_to_dict(r))
@@ -56,19 +76,19 @@ def _specs(r: Any, fmt: Format, layers: bool, color: bool) -> str:
     return to_text("", [specs_table(r)], color=color)
 
 
-def _bench(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+def _bench(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .bench.report import bench_header, bench_tables, bench_to_dict, notes_text
     if fmt is Format.JSON:
         return to_json(bench_to_dict(r))
     if fmt is Format.CSV:
         raise _unsupported("bench", fmt)
-    tables = bench_tables(r, layers=layers)
+    tables = bench_tables(r, layers=layers, by=by)
     if fmt is Format.MARKDOWN:
         return to_markdown(bench_header(r), tables) + notes_text(r, markdown=True)
     return to_text(bench_header(r), tables, color=color) + notes_text(r)
 
 
-def _check(r: Any, fmt: Format, layers: bool, color: bool) -> str:
+def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .gate.report import (
         check_header,
         check_tables,
@@ -88,13 +108,15 @@ def _check(r: Any, fmt: Format, layers: bool, color: bool) -> str:
     return to_text(check_header(r), check_tables(r), color=color) + verdict(r) + "\n"
 
 
-_RENDERERS = {"CostReport": _cost, "SweepReport": _sweep, "SpecsReport": _specs,
+_RENDERERS = {"CostReport": _cost, "SweepReport": _sweep, "CompareReport": _compare,
+              "SpecsReport": _specs,
               "BenchReport": _bench, "CheckReport": _check}
 
 
 def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True,
-           color: bool = False) -> str:
-    """``report`` as text in ``fmt`` (``layers``: include per-layer tables where optional)."""
+           color: bool = False, by: str = "layer") -> str:
+    """``report`` as text in ``fmt`` (``layers``: include per-layer tables where optional;
+    ``by="block"``: roll layers up by block instance instead)."""
     fmt = Format(fmt)
     kind = type(report).__name__
     if kind not in _RENDERERS:
@@ -104,4 +126,6 @@ def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True
         return to_html(report)
     if fmt is Format.JUNIT and kind != "CheckReport":
         raise _unsupported(kind.removesuffix("Report").lower(), fmt)
-    return _RENDERERS[kind](report, fmt, layers, color)
+    if by not in ("layer", "block"):
+        raise MnprofError(f"by must be layer or block, got {by!r:.40}")
+    return _RENDERERS[kind](report, fmt, layers, color, by)

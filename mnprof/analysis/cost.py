@@ -8,7 +8,7 @@ appear only when rendering.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..model.graph import INPUT, Graph, Node, Shape, numel
@@ -93,6 +93,7 @@ class CostReport:
     by_type: Mapping[str, Totals]       # in order of first appearance
     peak_activation_bytes: int          # largest set of live fp32 tensors at any step
     spec: str = ""                      # the file the graph was built from, as shown
+    by_block: Mapping[str, Totals] = field(default_factory=dict)  # block instance (or layer)
     depth: float = 1.0
     source: str = "spec"                # "spec" | "onnx"
     notes: tuple[str, ...] = ()         # what the reader must know (e.g. ops not modelled)
@@ -150,6 +151,21 @@ def summarize(costs: Iterable[LayerCost]) -> tuple[Totals, dict[str, Totals]]:
     return totals, by_type
 
 
+def block_key(c: LayerCost) -> str:
+    """The roll-up a layer belongs to: its top-level block instance, or itself."""
+    return c.block or c.name
+
+
+def by_block(costs: Iterable[LayerCost]) -> dict[str, Totals]:
+    """Totals per top-level block instance (``bneck3``, ``fire4``), in network order; a
+    layer outside any block is a row of its own (torchinfo's depth 1, fvcore's
+    by_module)."""
+    out: dict[str, Totals] = {}
+    for c in costs:
+        out[block_key(c)] = out.get(block_key(c), Totals()) + c
+    return out
+
+
 def peak_activation_bytes(graph: Graph) -> int:
     """Peak fp32 bytes of tensors alive at once, running the nodes in order.
 
@@ -185,6 +201,7 @@ def analyze(graph: Graph) -> CostReport:
     return CostReport(model=graph.model, alpha=graph.alpha, resolution=graph.resolution,
                       input_shape=graph.input_shape, layers=layers, totals=totals,
                       by_type=MappingProxyType(by_type),
+                      by_block=MappingProxyType(by_block(layers)),
                       peak_activation_bytes=peak_activation_bytes(graph), spec=graph.file,
                       depth=graph.depth, source=graph.source, notes=graph.notes,
                       batch=graph.batch, metadata=graph.metadata)

@@ -58,6 +58,8 @@ def cost_to_dict(r: CostReport) -> dict[str, Any]:
                                                       t.params_framework), 6)}
             for key, v in r.by_type.items()},
         "layers": [_layer_dict(c) for c in r.layers],
+        "by_block": {key: {**_totals_dict(v), "macs_pct": round(r.pct(v.macs, t.macs), 6)}
+                     for key, v in r.by_block.items()},
         "source": r.source,
         "batch": r.batch,
         "metadata": dict(r.metadata),
@@ -146,6 +148,22 @@ def totals_table(r: CostReport) -> Table:
     return Table("Totals", cols, tuple(rows))
 
 
+def block_table(r: CostReport) -> Table:
+    """One row per top-level block instance (a layer outside any block is its own row)."""
+    t = r.totals
+    cols = (Column("#", key="index"), Column("block", numeric=False, key="name"),
+            Column("layers"), Column("MACs", human, "macs"), Column("% MACs", pct, "macs_pct"),
+            Column("params", human, "params"), Column("fw params", human, "params_framework"),
+            Column("activations", human, "activations"), Column("bytes", human, "bytes"),
+            Column("MAC/B", _intensity, "intensity"))
+    rows = tuple((i, k, v.layers, v.macs, r.pct(v.macs, t.macs), v.params, v.params_framework,
+                  v.activations, v.bytes, v.intensity)
+                 for i, (k, v) in enumerate(r.by_block.items(), 1))
+    footer = (None, "total", t.layers, t.macs, 100.0 if t.macs else 0.0, t.params,
+              t.params_framework, t.activations, t.bytes, t.intensity)
+    return Table("Per block", cols, rows, footer)
+
+
 def csv_table(r: CostReport) -> Table:
     """Every row for a spreadsheet: layers, then one row per type, then the total.
 
@@ -173,8 +191,10 @@ def csv_table(r: CostReport) -> Table:
     return Table("Cost", cols, tuple(rows))
 
 
-def cost_tables(r: CostReport, *, layers: bool = True) -> list[Table]:
-    return [*([layer_table(r)] if layers else []), type_table(r), totals_table(r)]
+def cost_tables(r: CostReport, *, layers: bool = True, by: str = "layer") -> list[Table]:
+    """The tables of a cost report: per layer (or per block), per type, totals."""
+    first = [block_table(r)] if by == "block" else [layer_table(r)] if layers else []
+    return [*first, type_table(r), totals_table(r)]
 
 
 # ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from ..analysis.cost import CostReport, LayerCost
+from ..analysis.cost import CostReport, LayerCost, block_key
 from .machine import Ceiling
 from .result import TimeRow
 
@@ -41,6 +41,7 @@ class ProfiledNode:
 class Attribution:
     layers: tuple[TimeRow, ...]
     by_type: dict[str, TimeRow]
+    by_block: dict[str, TimeRow]
     non_layer: tuple[TimeRow, ...]
     total: TimeRow
     kernel_sum_ms: float
@@ -116,15 +117,25 @@ def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms
         ceiling=ceiling, ort_nodes=(n.name,), note="onnxruntime node outside any layer")
         for n in other)
 
+    by_type, by_block = _rollups(costs, rows, non_layer, e2e_median_ms, batch, ceiling)
+    total = _sum_rows("total", [*rows, *non_layer], e2e_median_ms, batch, ceiling)
+    return Attribution(tuple(rows), by_type, by_block, non_layer, total, kernel_sum_ms)
+
+
+def _rollups(costs: CostReport, rows: Sequence[TimeRow], non_layer: Sequence[TimeRow],
+             total_ms: float, batch: int, ceiling: Ceiling | None
+             ) -> tuple[dict[str, TimeRow], dict[str, TimeRow]]:
+    """Rows summed per layer type (non-layer nodes as ``ort:<op>``) and per block."""
     groups: dict[str, list[TimeRow]] = {}
     for r in rows:
         groups.setdefault(r.type_key, []).append(r)
     for r in non_layer:
         groups.setdefault(f"ort:{r.type_key}", []).append(r)
-    by_type = {key: _sum_rows(key, g, e2e_median_ms, batch, ceiling)
-               for key, g in groups.items()}
-    total = _sum_rows("total", [*rows, *non_layer], e2e_median_ms, batch, ceiling)
-    return Attribution(tuple(rows), by_type, non_layer, total, kernel_sum_ms)
+    blocks: dict[str, list[TimeRow]] = {}
+    for c, r in zip(costs.layers, rows, strict=True):
+        blocks.setdefault(block_key(c), []).append(r)
+    return ({key: _sum_rows(key, g, total_ms, batch, ceiling) for key, g in groups.items()},
+            {key: _sum_rows(key, g, total_ms, batch, ceiling) for key, g in blocks.items()})
 
 
 def _sum_rows(name: str, rows: Sequence[TimeRow], total_ms: float, batch: int,

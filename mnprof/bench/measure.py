@@ -249,8 +249,29 @@ def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
                   "is in X's row.",)
     return replace(bare, profile=summary, layers=att.layers,
                    by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
-                   total=att.total, notes=notes)
+                   total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
 
 
 __all__ = ["DEFAULT_PROFILE_RUNS", "bench_graph", "check_memory", "explain",
            "is_busy", "measure_latency"]
+
+
+def measure_each(graphs: list[Graph], *, progress: Progress | None = None,
+                 labels: list[str] | None = None, **options: Any) -> tuple[list[Any], int, bool]:
+    """The end-to-end latency of each graph in turn (``sweep --bench``, ``compare --bench``):
+    (the LatencyStats measured, the threads used, whether Ctrl-C stopped it). A point
+    stopped part-way is dropped, never reported as if complete."""
+    out: list[Any] = []
+    used = 0
+    for i, graph in enumerate(graphs):
+        if progress:
+            progress(f"timing {labels[i] if labels else graph.model}", i, len(graphs))
+        try:
+            r = measure_latency(graph, **options)
+        except (BenchInterrupted, KeyboardInterrupt):
+            return out, used, True
+        if r.interrupted:
+            return out, used, True
+        out.append(r.latency_ms)
+        used = r.threads
+    return out, used, False

@@ -157,4 +157,27 @@ def measure_file_latency(path: str | Path, *, threads: int | None = None,
     return LatencyReport(stats, s.threads, env, interrupted)
 
 
-__all__ = ["bench_onnx_file", "measure_file_latency"]
+def measure_each_resolution(path: str | Path, resolutions: list[int], *,
+                            dims: Mapping[str, int] | None = None,
+                            progress: Progress | None = None, **options: Any
+                            ) -> tuple[list[Any], int, bool]:
+    """The file's end-to-end latency at each resolution in turn (``sweep MODEL.onnx
+    --bench``): (the LatencyStats measured, the threads used, whether Ctrl-C stopped it).
+    A point stopped part-way is dropped, never reported as if complete."""
+    out: list[Any] = []
+    used = 0
+    for i, res in enumerate(resolutions):
+        if progress:
+            progress(f"timing {Path(path).name} at resolution {res}", i, len(resolutions))
+        try:
+            r = measure_file_latency(path, dims=dims, resolution=res, **options)
+        except (BenchInterrupted, KeyboardInterrupt):
+            return out, used, True
+        if r.interrupted:
+            return out, used, True
+        out.append(r.latency_ms)
+        used = r.threads
+    return out, used, False
+
+
+__all__ = ["bench_onnx_file", "measure_each_resolution", "measure_file_latency"]

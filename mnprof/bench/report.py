@@ -74,6 +74,7 @@ def bench_to_dict(r: BenchReport) -> dict[str, Any]:
         "layers": [{"name": x.name, "type": x.type_key, **_row_dict(x),
                     "onnxruntime_nodes": list(x.ort_nodes), "fused_into": x.fused_into,
                     "note": x.note or None} for x in r.layers],
+        "by_block": {k: {"layers": v.layers, **_row_dict(v)} for k, v in r.by_block.items()},
         "non_layer": [{"name": x.name, "op_type": x.type_key, "time_ms": _r(x.time_ms, 9),
                        "time_pct": _r(x.time_pct)} for x in r.non_layer],
         "notes": list(r.notes),
@@ -199,11 +200,22 @@ def environment_table(r: BenchReport) -> Table:
     return Table("Environment", cols, rows)
 
 
-def bench_tables(r: BenchReport, *, layers: bool = False) -> list[Table]:
+def block_table(r: BenchReport) -> Table:
+    assert r.total is not None
+    t = r.total
+    cols = _time_cols((Column("block", numeric=False, key="name"), Column("layers")))
+    rows = tuple((k, v.layers, *_cells(v, t.macs)) for k, v in r.by_block.items())
+    return Table("Per block (measured vs theory)", cols, rows, ("total", t.layers,
+                                                                  *_cells(t, t.macs)))
+
+
+def bench_tables(r: BenchReport, *, layers: bool = False, by: str = "layer") -> list[Table]:
     tables = [latency_table(r)]
     if r.total is not None:
         tables.append(type_table(r))
-        if layers:
+        if by == "block" and r.by_block:
+            tables.append(block_table(r))
+        elif layers:
             tables.append(layer_table(r))
     if r.machine is not None:
         tables.append(machine_table(r))
@@ -222,24 +234,38 @@ def notes_text(r: BenchReport, *, markdown: bool = False) -> str:
 # ``mnprof sweep --bench``: latency columns added to the sweep grid
 
 
-def sweep_with_latency(table: Table, data: dict[str, Any], r: Any
-                       ) -> tuple[Table, dict[str, Any]]:
-    """The sweep grid with a latency column per row (a ``SweepReport`` with latencies).
+def with_latency(table: Table, data: dict[str, Any], r: Any, *, ratios: bool = False
+                 ) -> tuple[Table, dict[str, Any]]:
+    """A sweep grid or a comparison with a latency column per row (a report whose
+    ``latencies`` hold the bench's LatencyStats; ``ratios``: also latency / the first row's).
 
-    A row not measured (Ctrl-C stopped the sweep) shows no latency and is marked.
+    A row not measured (Ctrl-C stopped the run) shows no latency, and the note says so;
+    rows that varied a lot are counted in the note.
     """
+    lats = list(r.latencies) + [None] * (len(table.rows) - len(r.latencies))
     cols = (*table.columns, Column("median ms", ms, "latency_median_ms"),
             Column("p90 ms", ms, "latency_p90_ms"), Column("runs", key="latency_runs"))
-    lats = list(r.latencies) + [None] * (len(table.rows) - len(r.latencies))
-    rows = tuple((*row, s.median if s else None, s.p90 if s else None,
-                  s.runs if s else None) for row, s in zip(table.rows, lats, strict=True))
+    first = lats[0].median if lats and lats[0] else None
+    if ratios:
+        cols += (Column("latency vs first", lambda v: f"{v:.2f}x", "latency_ratio"),)
+
+    def cells(s: Any) -> tuple[Any, ...]:
+        out = (s.median, s.p90, s.runs) if s else (None, None, None)
+        if ratios:
+            out += (s.median / first if s and first else None,)
+        return out
+
+    rows = tuple((*row, *cells(s)) for row, s in zip(table.rows, lats, strict=True))
+    noisy = sum(1 for s in lats if s and s.runs > 1 and (s.p90 - s.p10) > 0.15 * s.median)
     note = (f"{table.note}; " if table.note else "") + \
         f"latency: onnxruntime on this CPU, {r.latency_threads} thread(s), median of timed runs"
+    if noisy:
+        note += (f"; {noisy} of {len(r.latencies)} points varied a lot ((p90 - p10) > 15% of "
+                 "the median): the machine may be busy, compare on an idle one")
     if r.interrupted:
-        note += "; INTERRUPTED: rows without a latency were not measured, and the last " \
-                "one measured may have fewer runs than asked"
+        note += "; INTERRUPTED: rows without a latency were not measured"
     out = {**data, "rows": [{**row, "latency_ms": latency_dict(s) if s else None}
                             for row, s in zip(data["rows"], lats, strict=True)],
            "bench": {"threads": r.latency_threads, "interrupted": r.interrupted,
-                     "units": {"latency_ms": "milliseconds"}}}
+                     "noisy_points": noisy, "units": {"latency_ms": "milliseconds"}}}
     return Table(table.title, cols, rows, table.footer, note), out

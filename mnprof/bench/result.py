@@ -151,6 +151,7 @@ class BenchReport:
     total: TimeRow | None
     notes: tuple[str, ...] = ()
     interrupted: bool = False
+    by_block: Mapping[str, TimeRow] = field(default_factory=dict)   # per block instance
 
     @property
     def threads(self) -> int:

@@ -156,12 +156,18 @@ def format_option(*choices: Format) -> Callable[[Any], Any]:
 
 
 def emit(report: Any, fmt: str, output: str | None, *, layers: bool = True,
-         protect: Any = ()) -> None:
+         protect: Any = (), by: str = "layer") -> None:
     """Render ``report`` (``mnprof.render``) to stdout or, atomically, to ``output``."""
     from ..core.files import write_output
     from ..output import render
-    write_output(render(report, fmt, layers=layers, color=use_color(output)), output,
+    write_output(render(report, fmt, layers=layers, color=use_color(output), by=by), output,
                  protect=protect)
+
+
+by_option = click.option("--by", type=click.Choice(["layer", "block"]), default="layer",
+                         show_default=True,
+                         help="Rows per layer, or per block instance (bneck3, fire4): a "
+                              "layer outside any block is its own row.")
 
 
 def use_color(output: str | None) -> bool:

@@ -9,6 +9,7 @@ from ..bench.runner import OptLevel
 from ..core.render import Format
 from . import EXIT_INTERRUPTED, fail, main
 from ._options import (
+    by_option,
     dim_option,
     dims_of,
     emit,
@@ -33,6 +34,7 @@ OPT_LEVELS = tuple(o.value for o in OptLevel)
                              "cores).")
 @click.option("--per-layer", is_flag=True,
               help="Also print the per-layer table (JSON always has the layers).")
+@by_option
 @click.option("--opt-level", type=click.Choice(OPT_LEVELS), default="all", show_default=True,
               help="onnxruntime graph optimisation level.")
 @click.option("--batch", "-b", type=click.IntRange(min=1, max=4096), default=None,
@@ -45,8 +47,8 @@ OPT_LEVELS = tuple(o.value for o in OptLevel)
 @click.pass_context
 def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: float | None,
           resolution: int | None, classes: int | None, threads: int | None, runs: int,
-          min_time: float, warmup: int, per_layer: bool, opt_level: str, batch: int | None,
-          fmt: str, output: str | None, remeasure: bool,
+          min_time: float, warmup: int, per_layer: bool, by: str, opt_level: str,
+          batch: int | None, fmt: str, output: str | None, remeasure: bool,
           dims: tuple[tuple[str, int], ...]) -> None:
     """Time SPEC (or an ONNX file) with onnxruntime on this CPU, against theory.
 
@@ -88,7 +90,7 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
     except BenchInterrupted as exc:
         if exc.report is None:
             raise
-        emit(exc.report, fmt, output, layers=per_layer, protect=protect)
+        emit(exc.report, fmt, output, layers=per_layer, protect=protect, by=by)
         fail(f"{exc}; the report is partial")
         ctx.exit(EXIT_INTERRUPTED)
-    emit(report, fmt, output, layers=per_layer, protect=protect)
+    emit(report, fmt, output, layers=per_layer, protect=protect, by=by)

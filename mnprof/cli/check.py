@@ -18,6 +18,7 @@ from ..gate.budget import DEFAULT_BUDGET, DEFAULT_THREADS, DEFAULT_TOLERANCE, ME
 from ..output import render
 from . import main
 from ._options import (
+    DEPTH,
     _Typed,
     alpha_option,
     dim_option,
@@ -85,7 +86,8 @@ _MAX_OPTIONS = {
     "max_activations": "activations", "max_peak_bytes": "peak_activation_bytes",
     "max_latency_ms": "latency_median_ms", "max_p90_ms": "latency_p90_ms",
 }
-_ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--threads",
+_ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
+                 "threads": "--threads",
                  "tolerance": "--tolerance", "runs": "--runs", "min_time": "--min-time",
                  "warmup": "--warmup", "baselines": "--baseline", "dims": "--dim"}
 
@@ -106,6 +108,8 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
 @click.option("--baseline", "baselines", type=click.Path(dir_okay=False), multiple=True,
               help="A saved `mnprof cost/bench --format json` report (repeatable).")
 @alpha_option
+@click.option("--depth", "-d", type=DEPTH, default=None,
+              help="One-off form: depth multiplier (default: the spec's).")
 @res_option
 @dim_option
 @click.option("--tolerance", type=PERCENT, default=None,
@@ -120,8 +124,8 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "resolution": "--res", "threads": "--thread
                    "(repeatable; one run, one set of figures).")
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
-          baselines: tuple[str, ...], alpha: float | None, resolution: int | None,
-          dims: tuple[tuple[str, int], ...], threads: int,
+          baselines: tuple[str, ...], alpha: float | None, depth: float | None,
+          resolution: int | None, dims: tuple[tuple[str, int], ...], threads: int,
           tolerance: str | None, runs: int, min_time: float, warmup: int, fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
@@ -151,7 +155,7 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
         latency = {"threads": threads, "runs": runs, "min_time": min_time, "warmup": warmup,
                    **({"tolerance": tolerance} if tolerance is not None else {})}
         budget = _one_off(target, alpha, resolution, given, increases, baselines, latency,
-                          dims_of(dims))
+                          depth, dims_of(dims))
     else:
         budget = _budget_file(ctx, target)
     targets = [(fmt, output), *reports]
@@ -199,9 +203,9 @@ def _progress(label: str, done: int, total: int) -> None:
 
 
 def _one_off(target: str | None, alpha: float | None, resolution: int | None,
-             given: dict[str, str],
-             increases: tuple[tuple[str, str], ...], baselines: tuple[str, ...],
-             latency: dict[str, Any], dims: dict[str, int]) -> Budget:
+             given: dict[str, str], increases: tuple[tuple[str, str], ...],
+             baselines: tuple[str, ...], latency: dict[str, Any],
+             depth: float | None, dims: dict[str, int]) -> Budget:
     fields: dict[str, dict[str, Any]] = {}
     for option, text in given.items():
         fields.setdefault(_MAX_OPTIONS[option], {})["max"] = text
@@ -211,4 +215,5 @@ def _one_off(target: str | None, alpha: float | None, resolution: int | None,
         fields.setdefault(metric, {})["max_increase"] = amount
     limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
               for m, f in fields.items()]
-    return api.one_off_budget(target, alpha, resolution, limits, baselines, dims)
+    return api.one_off_budget(target, alpha, resolution, limits, baselines, depth=depth,
+                              dims=dims)

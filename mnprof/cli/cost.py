@@ -8,6 +8,7 @@ from .. import api
 from ..core.render import Format
 from . import main
 from ._options import (
+    by_option,
     dim_option,
     dims_of,
     emit,
@@ -29,11 +30,12 @@ FORMATS = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @format_option(*FORMATS)
 @click.option("--layers/--no-layers", default=True, show_default=True,
               help="Include the per-layer table (table and markdown formats).")
+@by_option
 @output_option
 @dim_option
 @click.pass_context
 def cost(ctx: click.Context, spec: str | None, alpha: float | None, depth: float | None,
-         resolution: int | None, classes: int | None, fmt: str, layers: bool,
+         resolution: int | None, classes: int | None, fmt: str, layers: bool, by: str,
          output: str | None, dims: tuple[tuple[str, int], ...]) -> None:
     """Exact MACs, parameters and memory of SPEC, per layer, per type and in total.
 
@@ -46,10 +48,10 @@ def cost(ctx: click.Context, spec: str | None, alpha: float | None, depth: float
         assert spec is not None
         spec_only(ctx, spec, "alpha", "depth", "classes")
         report = api.cost(spec, resolution=resolution, dims=dims_of(dims))
-        emit(report, fmt, output, layers=layers, protect=[spec])
+        emit(report, fmt, output, layers=layers, protect=[spec], by=by)
         return
     if dims:
         raise click.UsageError("--dim applies to ONNX models")
     spec_obj = load_spec(spec)
     report = api.cost(spec_obj, alpha, resolution, depth=depth, classes=classes)
-    emit(report, fmt, output, layers=layers, protect=[spec_obj.path])
+    emit(report, fmt, output, layers=layers, protect=[spec_obj.path], by=by)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -59,64 +58,32 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     warm-up runs: a quick look; the timing options change that). An ONNX file
     (MODEL.onnx) with symbolic height and width sweeps over --res only.
     """
+    bench = None
+    if with_bench:
+        bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
+                                                 min_time=min_time)}
     if is_onnx(spec):
         assert spec is not None
         spec_only(ctx, spec, "alphas", "depth")
-        report = api.sweep(spec, None, resolutions, dims=dims_of(dims))
-        if with_bench:
-            timing = _sweep_timing(ctx, runs=runs, warmup=warmup, min_time=min_time)
-            report = _with_latency(report, spec, None, threads,
-                                   {**timing, "dims": dims_of(dims)})
-        emit(report, fmt, output, protect=[spec])
-        if report.interrupted:
-            fail("interrupted; the sweep is partial")
-            ctx.exit(EXIT_INTERRUPTED)
-        return
-    if dims:
-        raise click.UsageError("--dim applies to ONNX models")
-    spec_obj = load_spec(spec)
-    report = api.sweep(spec_obj, alphas, resolutions, depth=depth)
-    if with_bench:
-        timing = _sweep_timing(ctx, runs=runs, warmup=warmup, min_time=min_time)
-        report = _with_latency(report, spec_obj, depth, threads, timing)
-        if report.interrupted:
-            emit(report, fmt, output, protect=[spec_obj.path])
-            fail("interrupted; the sweep is partial")
-            ctx.exit(EXIT_INTERRUPTED)
-    emit(report, fmt, output, protect=[spec_obj.path])
+        with progress_bar() as progress:
+            report = api.sweep(spec, None, resolutions, dims=dims_of(dims), bench=bench,
+                               progress=progress)
+        protect = spec
+    else:
+        if dims:
+            raise click.UsageError("--dim applies to ONNX models")
+        spec_obj = load_spec(spec)
+        with progress_bar() as progress:
+            report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
+                               progress=progress)
+        protect = spec_obj.path
+    emit(report, fmt, output, protect=[protect])
+    if report.interrupted:
+        fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
+        ctx.exit(EXIT_INTERRUPTED)
 
 
-def _sweep_timing(ctx: click.Context, **given: Any) -> dict[str, Any]:
+def timing_of(ctx: click.Context, **given: Any) -> dict[str, Any]:
     """The quick per-point defaults, unless an option was given on the command line."""
-    return {k: v if ctx.get_parameter_source(k.replace("-", "_")) is
-            click.core.ParameterSource.COMMANDLINE else SWEEP_BENCH[k]
-            for k, v in given.items()}
-
-
-def _with_latency(report: Any, spec_obj: Any, depth: float | None, threads: int | None,
-                  timing: dict[str, Any]) -> Any:
-    """``report`` with each row's measured latency (Ctrl-C: the rows measured so far)."""
-    from ..bench.result import BenchInterrupted
-    out: list[Any] = []
-    used, interrupted = 0, False
-    with progress_bar() as progress:
-        for i, row in enumerate(report.rows):
-            if progress:
-                progress(f"sweep: alpha {row.alpha:g}, resolution {row.resolution}", i,
-                         len(report.rows))
-            try:
-                target = spec_obj if isinstance(spec_obj, str) else \
-                    api.build(spec_obj, row.alpha, row.resolution, depth=depth)
-                r = api.measure_latency(target, resolution=row.resolution if
-                                        isinstance(spec_obj, str) else None, threads=threads,
-                                        **timing)
-            except (BenchInterrupted, KeyboardInterrupt):
-                interrupted = True
-                break
-            used = r.threads
-            if r.interrupted:         # stopped inside this point: not a full measurement
-                interrupted = True
-                break
-            out.append(r.latency_ms)
-    return replace(report, latencies=tuple(out), latency_threads=used,
-                   latency_kind="measured", interrupted=interrupted)
+    return {k: v if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE
+            else SWEEP_BENCH[k] for k, v in given.items()}

@@ -7,7 +7,8 @@ A budget lists the models a team ships and the limits each must keep::
         spec: mobilenet_v1          # a built-in name, or a path relative to this file
                                     # (or model: net.onnx, an ONNX file, with optional
                                     #  dims: {batch: 1} for its symbolic dimensions)
-        alpha: 0.5                  # default 1
+        alpha: 0.5                  # default: the spec's (1 for most)
+        depth: 1.2                  # optional: the depth multiplier (default: the spec's)
         resolution: 160             # default: the spec's own
         baseline: baseline.json     # optional: report(s) that relative limits compare with
         limits:
@@ -42,7 +43,7 @@ from ..bench.settings import (  # the bench's own defaults and bounds, without t
     max_threads,
 )
 from ..core.errors import MnprofError, SpecError, Where, did_you_mean
-from ..core.values import check_alpha, check_int, check_resolution
+from ..core.values import check_alpha, check_depth, check_int, check_resolution
 from ..core.yamlsrc import LMap, LSeq, line_of, load_file
 from ..spec.builtins import builtin_dir, resolve_spec_path
 from ..spec.parse import no_unknown
@@ -90,7 +91,8 @@ DEFAULT_THREADS = 1
 DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")
-MODEL_FIELDS = ("name", "spec", "model", "dims", "alpha", "resolution", "baseline", "limits")
+MODEL_FIELDS = ("name", "spec", "model", "dims", "alpha", "depth", "resolution", "baseline",
+                "limits")
 RULES = ("max", "max_increase")
 BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
 LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
@@ -130,11 +132,12 @@ class ModelBudget:
                                     # (mnprof.check then makes sure no two models share one)
     spec: str                       # a built-in name, or a path (from the cwd; a budget
                                     # file's paths are read from its directory)
-    alpha: float
+    alpha: float | None             # None: the spec's own
     resolution: int | None
     baselines: tuple[str, ...]      # paths, like spec paths
     limits: tuple[Limit, ...]
     where: Where
+    depth: float | None = None      # None: the spec's own
     onnx: bool = False              # ``spec`` is an ONNX file (a budget's ``model:``)
     dims: tuple[tuple[str, int], ...] = ()      # its symbolic dimensions' values
 
@@ -194,10 +197,15 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
                              or not name.isprintable()):
         raise bad("name", f"must be a non-empty one-line string, got {name!r}")
     spec, onnx, dims = _subject(raw, where, bad)
+    alpha = depth = None
     try:
-        alpha = check_alpha(raw.get("alpha", 1.0))
+        if "alpha" in raw:
+            alpha = check_alpha(raw["alpha"])
+        if "depth" in raw:
+            depth = check_depth(raw["depth"])
     except MnprofError as exc:
-        raise bad("alpha", str(exc).removeprefix("alpha ")) from None
+        key = "alpha" if "alpha" in str(exc)[:6] else "depth"
+        raise bad(key, str(exc).removeprefix(f"{key} ")) from None
     resolution = raw.get("resolution")
     if resolution is not None:
         try:
@@ -227,7 +235,8 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
                         "with mnprof cost --format json --output baseline.json)",
                         file=where.file, line=first.line, field=first.field)
     return ModelBudget(name=name, spec=str(base_dir / spec) if onnx else
-                       _spec_ref(spec, base_dir), alpha=float(alpha), resolution=resolution,
+                       _spec_ref(spec, base_dir), alpha=alpha, depth=depth,
+                       resolution=resolution,
                        baselines=tuple(str(base_dir / b.strip()) for b in baselines),
                        limits=tuple(limits), where=where, onnx=onnx, dims=dims)
 
@@ -244,8 +253,9 @@ def _subject(raw: Any, where: Where, bad: Any) -> tuple[str, bool, tuple[tuple[s
         if not isinstance(path, str) or not path.strip().lower().endswith(".onnx"):
             raise bad("model", f"must be the path of an ONNX file (ending in .onnx), got "
                                f"{path!r:.80}")
-        if "alpha" in raw:
-            raise bad("alpha", "applies to specs; an ONNX model has its own widths")
+        for key, own in (("alpha", "widths"), ("depth", "layers")):
+            if key in raw:
+                raise bad(key, f"applies to specs; an ONNX model has its own {own}")
         return path.strip(), True, _dims(raw, bad)
     spec = raw["spec"]
     if not isinstance(spec, str) or not spec.strip():
@@ -344,9 +354,9 @@ def _spec_ref(text: str, base_dir: Path) -> str:
     return path.stem if path.parent == builtin_dir() else str(path)
 
 
-def command_line_budget(spec: str, alpha: float, resolution: int | None,
+def command_line_budget(spec: str, alpha: float | None, resolution: int | None,
                         limits: list[tuple[str, dict[str, Any]]],
-                        baselines: tuple[str, ...] = (),
+                        baselines: tuple[str, ...] = (), depth: float | None = None,
                         dims: tuple[tuple[str, int], ...] = ()) -> Budget:
     """The budget of the one-off form: one model, its limits given as options.
 
@@ -365,5 +375,6 @@ def command_line_budget(spec: str, alpha: float, resolution: int | None,
     onnx = spec.lower().endswith(".onnx")
     model = ModelBudget(name=None, spec=spec, alpha=alpha, resolution=resolution,
                         baselines=baselines, limits=tuple(parsed),
-                        where=Where(COMMAND_LINE, None, "model"), onnx=onnx, dims=dims)
+                        where=Where(COMMAND_LINE, None, "model"), depth=depth, onnx=onnx,
+                        dims=dims)
     return Budget(file=COMMAND_LINE, models=(model,))

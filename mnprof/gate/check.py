@@ -160,8 +160,8 @@ def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
             label = model.name or f"{graph.model}-{graph.resolution}"
         else:
             spec = load_spec(model.spec)
-            graph = build(spec, model.alpha, model.resolution)
-            label = model.name or f"{spec.name}-{model.alpha:g}-{graph.resolution}"
+            graph = build(spec, model.alpha, model.resolution, depth=model.depth)
+            label = model.name or f"{spec.name}-{graph.alpha:g}-{graph.resolution}"
     except MnprofError as exc:
         if budget.file == COMMAND_LINE:
             raise

@@ -69,8 +69,10 @@ def _model() -> dict[str, Any]:
         "dims": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
                  "description": "model only: values of the ONNX input's symbolic "
                                 "dimensions, e.g. {batch: 1}"},
-        "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "default": 1,
-                  "description": "width multiplier"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
+                  "description": "width multiplier (default: the spec's, 1 for most)"},
+        "depth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
+                  "description": "depth multiplier (default: the spec's, 1 for most)"},
         "resolution": {"type": "integer", "minimum": 1, "maximum": 16384,
                        "description": "input resolution (default: the spec's)"},
         "baseline": {"anyOf": [text, {"type": "array", "items": text}],
@@ -92,7 +94,9 @@ def budget_schema() -> dict[str, Any]:
         "model": {"type": "object", "additionalProperties": False,
                   "required": ["limits"], "properties": _model(),
                   "oneOf": [{"required": ["spec"]},
-                            {"required": ["model"], "not": {"required": ["alpha"]}}]},
+                            {"required": ["model"],
+                             "not": {"anyOf": [{"required": ["alpha"]},
+                                               {"required": ["depth"]}]}}]},
         "percent": {"type": "string", "pattern": u.PERCENT_RE.pattern,
                     "description": "a percentage: 1%, 0.5%"},
     }

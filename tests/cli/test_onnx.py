@@ -99,3 +99,14 @@ def test_sweep_and_check_of_an_onnx_file_in_fresh_processes(tmp_path):
                             "--max-macs", str(8 * 8 * 4 * 27 - 1)], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 1 and "FAILED: 1 of 1 limit exceeded" in check.stdout
+
+
+def test_compare_takes_onnx_files(run, tmp_path):
+    legacy = str(legacy_style(tmp_path))
+    sym = symbolic(tmp_path)
+    doc = run_json(run, "compare", legacy, f"{sym}:res=8")
+    assert [r["macs"] for r in doc["rows"]] == [LEGACY_MACS, 8 * 8 * 4 * 27]
+    for args, why in (((legacy, "--alpha", "0.5"), "alpha applies to specs"),
+                      ((legacy, "mobilenet_v1", "--bench"), "compare --bench times specs")):
+        bad = run("compare", *args)
+        assert bad.exit_code == 2 and why in bad.stderr, bad.stderr
