@@ -64,6 +64,9 @@ from .settings import (
 )
 
 MEMORY_HEADROOM = 0.8       # use at most this share of the available memory
+# Nodes that serve a layer without computing it (see profile._charge_helpers).
+HELPER_OPS = frozenset({"ReorderInput", "ReorderOutput", "Shape", "Gather", "Unsqueeze",
+                        "Cast", "Range", "ConstantOfShape"})
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,11 @@ def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
     if any(r.fused_into for r in att.layers):
         notes += ("A layer marked 'fused into X' runs inside X's onnxruntime node; its time "
                   "is in X's row.",)
+    helpers = {n.op_type for n in nodes if n.layers} & HELPER_OPS
+    if helpers:
+        notes += (f"onnxruntime's {', '.join(sorted(helpers))} nodes (layout changes, shape "
+                  "arithmetic) are charged to the layer that reads their output (listed "
+                  "among its onnxruntime nodes): they are what running that layer costs.",)
     return replace(bare, profile=summary, layers=att.layers,
                    by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
                    total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
