@@ -37,7 +37,13 @@ from .machine import (
     load_average,
     machine_ceiling,
 )
-from .notes import NOTE_ROOFLINE, executed_note, normalisation_notes, spread_notes
+from .notes import (
+    NOTE_ROOFLINE,
+    executed_note,
+    normalisation_notes,
+    over_roof_notes,
+    spread_notes,
+)
 from .profile import (
     GraphView,
     executed_macs,
@@ -246,7 +252,8 @@ def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
                              unprofiled_median_ms=stats.median,
                              kernel_sum_ms=att.kernel_sum_ms, nodes=len(optimized.nodes))
     cpu = cpu_info()
-    notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu), NOTE_ROOFLINE)
+    notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu), NOTE_ROOFLINE,
+             *over_roof_notes(att.layers, bare.machine))
     if any(r.fused_into for r in att.layers):
         notes += ("A layer marked 'fused into X' runs inside X's onnxruntime node; its time "
                   "is in X's row.",)

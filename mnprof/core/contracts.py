@@ -12,4 +12,4 @@ BENCH_SCHEMA = "mnprof.bench/1"
 CHECK_SCHEMA = "mnprof.check/1"
 COMPARE_SCHEMA = "mnprof.compare/1"
 PREDICT_SCHEMA = "mnprof.predict/1"
-MACHINE_SCHEMA = "mnprof.machine/1"
+MACHINE_SCHEMA = "mnprof.machine/2"   # /2: per-cache-level roofs
