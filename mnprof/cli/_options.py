@@ -125,6 +125,24 @@ def spec_only(ctx: click.Context, target: str, *names: str) -> None:
                                    f"{target} has its own {own}")
 
 
+plot_option = click.option("--plot", metavar="FILE.svg|FILE.png", default=None,
+                           help="Also draw the main chart to FILE (.svg or .png, atomically).")
+
+
+def check_plot(plot: str | None) -> None:
+    """A bad --plot path or extension fails now, before any work (exit 2)."""
+    if plot is not None:
+        from ..viz.plot import check_plot as check
+        check(plot)
+
+
+def emit_plot(report: Any, plot: str | None, *, protect: Any = ()) -> None:
+    """Write ``report``'s main chart to ``plot`` (nothing when it is None)."""
+    if plot is not None:
+        from ..viz.plot import save_plot
+        save_plot(report, plot, protect=protect)
+
+
 def model_options(f: Any) -> Any:
     """--alpha, --depth, --res and --classes, as every command that builds a spec takes."""
     for option in reversed((

@@ -10,14 +10,17 @@ from ..core.render import Format
 from . import EXIT_INTERRUPTED, fail, main
 from ._options import (
     by_option,
+    check_plot,
     dim_option,
     dims_of,
     emit,
+    emit_plot,
     format_option,
     is_onnx,
     load_spec,
     model_options,
     output_option,
+    plot_option,
     spec_only,
     timing_options,
 )
@@ -41,6 +44,7 @@ OPT_LEVELS = tuple(o.value for o in OptLevel)
               help="Images per run [default: 1, or the batch an ONNX file fixes].")
 @format_option(Format.TABLE, Format.JSON, Format.MARKDOWN, Format.HTML)
 @output_option
+@plot_option
 @click.option("--remeasure", is_flag=True,
               help="Measure the machine ceiling (peak GMAC/s, bandwidth) again, not from cache.")
 @dim_option
@@ -48,7 +52,7 @@ OPT_LEVELS = tuple(o.value for o in OptLevel)
 def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: float | None,
           resolution: int | None, classes: int | None, threads: int | None, runs: int,
           min_time: float, warmup: int, per_layer: bool, by: str, opt_level: str,
-          batch: int | None, fmt: str, output: str | None, remeasure: bool,
+          batch: int | None, fmt: str, output: str | None, plot: str | None, remeasure: bool,
           dims: tuple[tuple[str, int], ...]) -> None:
     """Time SPEC (or an ONNX file) with onnxruntime on this CPU, against theory.
 
@@ -62,7 +66,8 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
     SPEC is a YAML file or a built-in name (default mobilenet_v1). MODEL.onnx is
     timed as it is; its per-layer and per-type rows come from the graph mnprof
     imports from it (--per-layer requires them; --dim and --res bind symbolic
-    dimensions). Ctrl-C prints what was measured so far (exit 130).
+    dimensions). Ctrl-C prints what was measured so far (exit 130). --plot draws
+    the roofline (every layer under the compute and memory roofs).
     """
     from ..bench.result import BenchInterrupted
     from ..core.files import check_target
@@ -84,6 +89,7 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
         settings.update(batch=batch or 1, per_layer=True)
     if output not in (None, "-"):
         check_target(output)        # before a run that may take a while
+    check_plot(plot)
     try:
         with progress_bar() as progress:
             report = api.benchmark(subject, progress=progress, **settings)  # type: ignore
@@ -91,6 +97,8 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
         if exc.report is None:
             raise
         emit(exc.report, fmt, output, layers=per_layer, protect=protect, by=by)
+        emit_plot(exc.report, plot, protect=protect)
         fail(f"{exc}; the report is partial")
         ctx.exit(EXIT_INTERRUPTED)
     emit(report, fmt, output, layers=per_layer, protect=protect, by=by)
+    emit_plot(report, plot, protect=protect)

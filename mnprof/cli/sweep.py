@@ -13,13 +13,16 @@ from ._options import (
     ALPHA_LIST,
     DEPTH,
     RESOLUTION_LIST,
+    check_plot,
     dim_option,
     dims_of,
     emit,
+    emit_plot,
     format_option,
     is_onnx,
     load_spec,
     output_option,
+    plot_option,
     spec_argument,
     spec_only,
     timing_options,
@@ -41,6 +44,7 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
               "the spec's).")
 @format_option(Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @output_option
+@plot_option
 @click.option("--bench", "with_bench", is_flag=True,
               help="Add onnxruntime median latency columns (times every grid point).")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
@@ -48,7 +52,8 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 @dim_option
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
-          depth: float | None, fmt: str, output: str | None, with_bench: bool,
+          depth: float | None, fmt: str, output: str | None, plot: str | None,
+          with_bench: bool,
           threads: int | None, runs: int, min_time: float, warmup: int,
           dims: tuple[tuple[str, int], ...]) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
@@ -56,8 +61,10 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
     With --bench every point is timed (by default 20 runs and 0.5 s each, after 5
     warm-up runs: a quick look; the timing options change that). An ONNX file
-    (MODEL.onnx) with symbolic height and width sweeps over --res only.
+    (MODEL.onnx) with symbolic height and width sweeps over --res only. --plot
+    draws the Pareto front of MACs against the latency (--bench) or the params.
     """
+    check_plot(plot)
     bench = None
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
@@ -78,6 +85,7 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
                                progress=progress)
         protect = spec_obj.path
     emit(report, fmt, output, protect=[protect])
+    emit_plot(report, plot, protect=[protect])
     if report.interrupted:
         fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
         ctx.exit(EXIT_INTERRUPTED)
