@@ -60,6 +60,7 @@ def figure(height_in: float, *, ncols: int = 1, nrows: int = 1, **kwargs: Any) -
 
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
+_XMLNS = re.compile(r' xmlns(:xlink)?="[^"]*"')
 _FONT = re.compile(r"font-family: [^;\"]*")
 _SIZE = re.compile(r'<svg ([^>]*?)width="([\d.]+)pt" height="([\d.]+)pt"')
 
@@ -72,6 +73,7 @@ def to_svg(fig: Any, chart_id: str, title: str, tips: Mapping[str, str] | None =
         fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     svg = _METADATA.sub("", _PROLOG.sub("", buf.getvalue(), count=1), count=1)
+    svg = _XMLNS.sub("", svg)          # inline in HTML, an <svg> needs no namespace URLs
     svg = _FONT.sub(f"font-family: {FONT_STACK}", svg)
     svg = _SIZE.sub(lambda m: f'<svg id="{chart_id}" class="chart" role="img" '
                               f'aria-labelledby="{chart_id}-title" {m.group(1)}'

@@ -144,7 +144,11 @@ def heatmap(r: SweepReport) -> tuple[Any, dict[str, str]]:
     fig, axs = figure(0.9 + 0.5 * len(alphas), ncols=len(panels), squeeze=False)
     for ax, (title, values, show) in zip(axs[0], panels, strict=True):
         _, _, grid = _grid(r, values)
-        ax.imshow(grid, cmap="Blues", aspect="auto")
+        import numpy as np
+        ax.pcolormesh(np.arange(len(res) + 1) - 0.5, np.arange(len(alphas) + 1) - 0.5,
+                      np.ma.masked_invalid(grid), cmap="Blues", edgecolors="white",
+                      linewidth=1.0)        # vector cells, not an embedded image
+        ax.set_ylim(len(alphas) - 0.5, -0.5)
         top = float(max((v for v in values if v is not None), default=1.0))
         for i, row in enumerate(r.rows):
             v = values[i]

@@ -23,7 +23,8 @@ def grid_table(r: SweepReport) -> Table:
 
 def front_table(r: SweepReport) -> Table:
     a = sweep_charts.axes(r)
-    cols = [Column("alpha"), Column("resolution"), Column("MACs", human, "macs"),
+    cols = [Column("alpha", lambda v: f"{v:g}"), Column("resolution"),
+            Column("MACs", human, "macs"),
             Column("params", human, "params")]
     if a.x_key == "latency_ms":
         cols.append(Column("median ms", lambda v: f"{v:.3f}", "latency_median_ms"))
