@@ -8,6 +8,7 @@ from typing import Any
 from ..bench.notes import over_roof_reason
 from ..bench.report import (
     bench_header,
+    block_table,
     bound_text,
     environment_table,
     latency_table,
@@ -117,6 +118,9 @@ def page(r: BenchReport) -> Page:
             Section("layers", "Per layer", tables=(Block("table-bench-layers",
                                                          layer_table(r)),)),
         ]
+        if r.by_block and len(r.by_block) < len(r.layers):
+            sections.append(Section("blocks", "Per block", tables=(
+                Block("table-bench-blocks", block_table(r), collapsed=True),)))
     elif r.machine is not None:
         sections.append(Section("machine", "Machine ceiling", tables=(
             Block("table-bench-machine", machine_table(r)),)))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..analysis.cost import CostReport
-from ..analysis.report import cost_header, layer_table, totals_table, type_table
+from ..analysis.report import (
+    block_table,
+    cost_header,
+    layer_table,
+    totals_table,
+    type_table,
+)
 from ..core.contracts import COST_SCHEMA
 from ..core.units import human, human_bytes
 from . import cost_charts
@@ -49,6 +55,9 @@ def page(r: CostReport) -> Page:
         Section("totals", "Totals", tables=(Block("table-cost-totals", totals_table(r)),)),
         Section("layers", "Per layer", tables=(Block("table-cost-layers", layer_table(r)),)),
     )
+    if r.by_block and len(r.by_block) < len(r.layers):
+        sections += (Section("blocks", "Per block", tables=(
+            Block("table-cost-blocks", block_table(r), collapsed=True),)),)
     return Page("cost", f"{r.model}: cost", cost_header(r), COST_SCHEMA, cards, sections,
                 legend=tuple(dict.fromkeys(c.type_key for c in r.layers)))
 

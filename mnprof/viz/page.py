@@ -67,7 +67,8 @@ class Page:
 
 def chart(chart_id: str, title: str, draw: Callable[..., Any], *args: Any,
           caption: str = "") -> Chart:
-    """A ``Chart`` from a drawing function returning ``(figure, tooltips)``."""
+    """A ``Chart`` from a drawing function (called with ``args``) returning
+    ``(figure, tooltips)``."""
     from .figure import to_svg
     fig, tips = draw(*args)
     return Chart(chart_id, title, to_svg(fig, chart_id, title, tips), caption)

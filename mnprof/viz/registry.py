@@ -19,6 +19,7 @@ PAGES = {
     "CostReport": "cost_page",
     "BenchReport": "bench_page",
     "SweepReport": "sweep_page",
+    "CompareReport": "compare_page",
     "CheckReport": "check_page",
 }
 

@@ -36,7 +36,8 @@ class Axes:
     on_front: tuple[int, ...]          # indices into ``rows``
 
 
-def axes(r: SweepReport) -> Axes:
+def axes(r: Any) -> Axes:
+    """Of a sweep, or of any report with ``rows`` (``totals``) and ``latencies``."""
     lat = list(r.latencies)
     if lat:
         rows = tuple(i for i in range(len(r.rows)) if i < len(lat) and lat[i] is not None)
@@ -51,13 +52,14 @@ def axes(r: SweepReport) -> Axes:
     return Axes(rows, x, y, x_label, "MACs", key, on)
 
 
-def label(r: SweepReport, i: int) -> str:
+def label(r: Any, i: int) -> str:
+    """A point's name: a compared model's label, or a grid point's alpha-resolution."""
     row = r.rows[i]
-    return f"{row.alpha:g}-{row.resolution}"
+    return getattr(row, "label", "") or f"{row.alpha:g}-{row.resolution}"
 
 
-def pareto(r: SweepReport) -> tuple[Any, dict[str, str]]:
-    """MACs against latency (or params), every grid point, the front drawn."""
+def pareto(r: Any, what: str = "the width x resolution grid") -> tuple[Any, dict[str, str]]:
+    """MACs against latency (or params), every point, the front drawn."""
     a = axes(r)
     fig, ax = figure(5.6)
     tips = {}
@@ -69,7 +71,7 @@ def pareto(r: SweepReport) -> tuple[Any, dict[str, str]]:
                          edgecolor=FRONT if on else OFF_FRONT, linewidth=1.4)
         dot.set_gid(f"sw-{k}")
         row = r.rows[i]
-        tips[f"sw-{k}"] = (f"alpha {row.alpha:g}, resolution {row.resolution}\n"
+        tips[f"sw-{k}"] = (f"{label(r, i)}: alpha {row.alpha:g}, resolution {row.resolution}\n"
                            f"{human(row.totals.macs)} MACs, {human(row.totals.params)} params"
                            + (f"\n{a.x[k]:.3f} ms" if a.x_key == "latency_ms" else "")
                            + ("\non the Pareto front" if on else ""))
@@ -96,8 +98,10 @@ def pareto(r: SweepReport) -> tuple[Any, dict[str, str]]:
         count_axis(ax.xaxis, log=ax.get_xscale() == "log")
     elif ax.get_xscale() == "log":
         plain_log_axis(ax.xaxis, (1.0, 2.0, 5.0))
-    ax.set_title(f"{r.model}: MACs against {'latency' if a.x_key == 'latency_ms' else 'params'}"
-                 f" over the width x resolution grid (filled: on the front)")
+    model = getattr(r, "model", "")
+    ax.set_title(f"{model + ': ' if model else ''}MACs against "
+                 f"{'latency' if a.x_key == 'latency_ms' else 'params'} over {what} "
+                 "(filled: on the front)")
     return fig, tips
 
 
@@ -106,7 +110,7 @@ def _spread(values: tuple[float, ...]) -> float:
     return max(positive) / min(positive) if positive else 1.0
 
 
-def _labels(ax: Any, r: SweepReport, a: Axes) -> None:
+def _labels(ax: Any, r: Any, a: Axes) -> None:
     """alpha-resolution next to the points: every point on the front, the others where
     their label has room."""
     lab = Labeller(ax)

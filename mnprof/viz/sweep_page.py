@@ -16,8 +16,8 @@ def grid_table(r: SweepReport) -> Table:
     """The sweep's own table (with its latency columns when it has them)."""
     table = sweep_table(r)
     if r.latencies:
-        from ..bench.report import sweep_with_latency
-        table, _ = sweep_with_latency(table, sweep_to_dict(r), r)
+        from ..bench.report import with_latency
+        table, _ = with_latency(table, sweep_to_dict(r), r)
     return table
 
 

@@ -146,3 +146,23 @@ def test_check_page_verdict_and_limits_equal_the_json(tmp_path, params, status):
     # 0.5 MobileNet-160 has 1,319,648 params (by hand in mnprof-budget.yaml)
     assert rows[1]["actual"].value == "1319648"
     assert rows[1]["passed"].value == ("pass" if status == 0 else "FAIL")
+
+
+def test_compare_page_table_and_front_equal_the_json(run):
+    models = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small",
+              "mobilenet_v1:alpha=0.5,res=160", "mobilenet_v1_shallow")
+    html = run("compare", *models, "--format", "html").stdout
+    data = json.loads(run("compare", *models, "--format", "json").stdout)
+    page = parse(html)
+    assert {"chart-compare-models", "chart-compare-pareto"} <= set(page.svg_ids)
+    assert not external_references(html, page)
+    rows = page.rows("table-compare")
+    assert [r["label"].value for r in rows] == [d["label"] for d in data["rows"]]
+    for r, d in zip(rows, data["rows"], strict=True):
+        for key in ("macs", "params", "params_framework", "peak_activation_bytes"):
+            assert int(r[key].value) == d[key]
+        assert float(r["macs_ratio"].value) == pytest.approx(d["macs_ratio"], abs=1e-6)
+    pts = [(d["params"], d["macs"]) for d in data["rows"]]
+    expected = [data["rows"][i]["label"] for i in brute_front(pts, (LOWER, HIGHER))]
+    assert sorted(r["label"].value for r in page.rows("table-compare-front")) == \
+        sorted(expected)
