@@ -146,7 +146,15 @@ def _roofline_caption(r: BenchReport) -> str:
             f"level's bandwidth, and a layer's roof is the smallest level that holds its "
             f"bytes. {len(placed)} layers are placed; {len(off)} without MACs (pooling, "
             f"adds, activations) and onnxruntime's own nodes take {off_pct:.1f}% of the time "
-            f"and have no place on a MAC roofline.")
+            f"and have no place on a MAC roofline." + _over_text(placed))
+
+
+def _over_text(rows: list[TimeRow]) -> str:
+    over = [x for x in rows if x.efficiency is not None and x.efficiency > 1]
+    if not over:
+        return " No layer runs above its roof."
+    return (f" {len(over)} layer(s) run above their roof ({', '.join(x.name for x in over)}):"
+            " the notes at the end say why.")
 
 
 def main_figure(r: BenchReport) -> Any:

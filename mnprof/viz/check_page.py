@@ -33,6 +33,7 @@ def headroom(report: CheckReport) -> tuple[Any, dict[str, str]]:
     fig, ax = figure(1.1 + 0.42 * n)
     colors = {"pass": PASS, "warn": WARN, "fail": FAIL}
     tips = {}
+    texts = []
     for i, r in enumerate(results):
         value = used_pct(r)
         bar = ax.barh(i, min(value, CAP), height=0.62, color=colors[tone(r)], alpha=0.9)
@@ -45,19 +46,26 @@ def headroom(report: CheckReport) -> tuple[Any, dict[str, str]]:
             ax.plot([t, t], [i - 0.38, i + 0.38], color=INK, linewidth=1.2,
                     linestyle=(0, (2, 1.5)))
         pct = r.headroom_pct
-        text = (f"{show(r.actual, r.metric)} of {show(r.limit, r.metric)}"
-                + (f" · headroom {pct:+.1f}%" if pct is not None else "")
-                + ("" if r.passed else " · FAIL") + (" >" if value > CAP else ""))
-        ax.text(min(value, CAP) + 1.5, i, text, va="center", fontsize=9.5,
-                color=FAIL if not r.passed else INK,
-                fontweight="bold" if not r.passed else "normal")
+        texts.append((f"{show(r.actual, r.metric)} of {show(r.limit, r.metric)}"
+                      + (f" · headroom {pct:+.1f}%" if pct is not None else "")
+                      + ("" if r.passed else " · FAIL") + (" (cut)" if value > CAP else ""),
+                      r.passed))
     ax.axvline(100, color=INK, linewidth=1.6)
     ax.text(100, -0.75, "limit", ha="center", va="bottom", fontsize=9, color=MUTED)
     ax.set_yticks(range(n))
     ax.set_yticklabels([f"{r.model} · {r.metric}" for r in results] or ["(no limits)"])
     ax.invert_yaxis()
     top = max([used_pct(r) for r in results] + [100.0])
-    ax.set_xlim(0, min(CAP, top) * 1.55)
+    ax.set_xlim(0, min(CAP, top) * 1.12)
+    right = ax.twinx()               # each limit's figures in a column right of the bars
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(range(len(texts)), [t for t, _ in texts], fontsize=9.5)
+    for label, (_, ok) in zip(right.get_yticklabels(), texts, strict=True):
+        label.set_color(INK if ok else FAIL)
+        label.set_fontweight("normal" if ok else "bold")
+    right.tick_params(axis="y", length=0)
+    right.grid(False)
+    right.spines["right"].set_visible(False)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("actual value, % of the limit (dashed: the limit plus its latency tolerance)")
     ax.set_title(f"Budget: {verdict(report)}")

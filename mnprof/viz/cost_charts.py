@@ -71,6 +71,7 @@ def along(r: CostReport) -> tuple[Any, dict[str, str]]:
             bars.patches[i].set_gid(f"al-{part}{i}")
             tips[f"al-{part}{i}"] = text
     top.set_ylabel("MACs")
+    top.grid(axis="x", visible=False)
     bottom.set_ylabel("params (weights)")
     count_axis(top.yaxis)
     count_axis(bottom.yaxis)

@@ -104,15 +104,15 @@ def raw_value(v: Any) -> str:
     return str(v)
 
 
-def _cell(tag: str, table: Table, i: int, v: Any, shown: str) -> str:
+def _cell(tag: str, table: Table, i: int, v: Any, shown: str, foot: bool = False) -> str:
     col = table.columns[i]
-    cls = "num" if col.numeric else "txt"
+    cls = ("num" if col.numeric else "txt") + (" fail" if shown == "FAIL" else "")
     attrs = f' class="{cls}" data-key="{escape(col.csv_key)}"'
     if v is None:
         return f"<{tag}{attrs}></{tag}>"
     attrs += f' data-value="{escape(raw_value(v))}"'
     text = escape(shown)
-    if col.csv_key == "type" and isinstance(v, str) and tag == "td":
+    if col.csv_key == "type" and isinstance(v, str) and not foot:
         text = swatch(v) + text
     return f"<{tag}{attrs}>{text}</{tag}>"
 
@@ -127,7 +127,7 @@ def table_html(block: Block) -> str:
                    for row in t.rows)
     foot = ""
     if t.footer:
-        foot = "<tfoot><tr>" + "".join(_cell("td", t, i, v, s) for i, (v, s) in enumerate(
+        foot = "<tfoot><tr>" + "".join(_cell("td", t, i, v, s, True) for i, (v, s) in enumerate(
             zip(t.footer, t.shown(t.footer), strict=True))) + "</tr></tfoot>"
     return (f'<div class="table-wrap"><table id="{escape(block.id)}" class="sortable">'
             f"<caption>{escape(t.title)}</caption><thead><tr>{head}</tr></thead>"

@@ -85,8 +85,8 @@ def test_roofline_points_sit_at_their_intensity_and_achieved_rate(bench):
     assert len(points) == len(placed) > 0
     for i, x in enumerate(placed):
         px, py = points[f"rl-{i}"]
-        assert px == pytest.approx(x["intensity"], rel=1e-5)
-        assert py == pytest.approx(x["gmacs_per_s"], rel=1e-5)
+        assert px == pytest.approx(x["intensity"], rel=1e-9, abs=1e-6)   # JSON: 6 decimals
+        assert py == pytest.approx(x["gmacs_per_s"], rel=1e-9, abs=1e-6)
     # the roofs: a flat one at the peak, a diagonal of slope (bandwidth) per level
     lines = [line.get_xydata() for line in ax.lines if len(line.get_xydata()) >= 2]
     assert any(all(y == PEAK for _, y in xy) for xy in lines)
@@ -103,7 +103,8 @@ def test_each_layer_has_the_roof_of_the_smallest_level_holding_its_bytes(bench):
         level = next((r.level for r in ROOFS if r.capacity_bytes and x["bytes"] <=
                       r.capacity_bytes), "DRAM")
         attainable = min(PEAK, x["intensity"] * BW[level])
-        assert x["attainable_gmacs_per_s"] == pytest.approx(attainable, rel=1e-5), x["name"]
+        assert x["attainable_gmacs_per_s"] == pytest.approx(   # intensity: 6 decimals
+            attainable, rel=1e-9, abs=5e-7 * BW[level] + 1e-6), x["name"]
         memory = x["intensity"] * BW[level] < PEAK
         assert x["bound"] == ("memory" if memory else "compute")
         assert x["roof_level"] == (level if memory else None)
@@ -176,3 +177,18 @@ def test_an_onnx_file_timed_end_to_end_has_a_page(tmp_path, monkeypatch):
                   if r["metric"].value == "median (ms)")
     assert _f(median["value"].value) == pytest.approx(report.latency_ms.median, abs=5e-4)
     assert bench_charts.roofline(report)[0] is not None      # --plot: the roofs alone
+
+
+def test_text_and_json_use_the_same_roofs(bench):
+    report, _, _, data = bench
+    text = render(report, "table", layers=True)
+    for roof in ROOFS[:-1]:
+        assert f"{roof.level} bandwidth GB/s" in text
+    assert [r["level"] for r in data["machine"]["memory_roofs"]] == ["L1", "L2", "L3", "DRAM"]
+    lines = {line.split()[1]: line for line in text.splitlines()
+             if line.strip()[:1].isdigit() and len(line.split()) > 2}
+    for x in data["layers"]:
+        if x["bound"] == "memory":
+            assert f" {x['roof_level']} " in lines[x["name"]], lines[x["name"]]
+        elif x["bound"] == "compute":
+            assert " compute " in lines[x["name"]]
