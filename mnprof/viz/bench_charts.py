@@ -65,7 +65,7 @@ def roofline(r: BenchReport) -> tuple[Any, dict[str, str]]:
     ax.set_yscale("log")
     tips: dict[str, str] = {}
     if m is None or not rows:
-        ax.text(0.5, 0.5, "no per-layer times to place (an ONNX file is timed end to end)"
+        ax.text(0.5, 0.5, "no layer has a measured time to place (timed end to end only)"
                 if m is not None else "no machine ceiling", transform=ax.transAxes,
                 ha="center", color=MUTED)
     roofs = list(m.memory_roofs) if m and m.memory_roofs else \
@@ -78,7 +78,7 @@ def roofline(r: BenchReport) -> tuple[Any, dict[str, str]]:
     xhi = max(xhi, max(xs or [1.0]) * 8)        # room for the labels right of the points
     ylo, _ = _limits(ys or [peak / 10], [peak / 30], 2.5)
     ax.set_xlim(xlo, xhi)
-    ax.set_ylim(ylo, peak * 2.2)
+    ax.set_ylim(ylo, max([peak * 2.2] + [y * 1.6 for y in ys]))
     labels = _draw_roofs(ax, roofs, peak, xlo, xhi, np) if m is not None else []
     for i, x in enumerate(rows):
         gid = f"rl-{i}"
