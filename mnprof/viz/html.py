@@ -12,6 +12,7 @@ read, so a script, or a test, can compare the page with the JSON report.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -57,8 +58,14 @@ def render_page(p: Page) -> str:
 def _card(c: Card) -> str:
     tone = f" {c.tone}" if c.tone else ""
     return (f'<div class="card{tone}"><div class="label">{escape(c.label)}</div>'
-            f'<div class="value{" long" if len(c.value) > 11 else ""}">{escape(c.value)}</div>'
+            f'<div class="value{" long" if len(c.value) > 11 else ""}">{_breakable(c.value)}</div>'
             + (f'<div class="detail">{escape(c.detail)}</div>' if c.detail else "") + "</div>")
+
+
+def _breakable(text: str) -> str:
+    """Escaped, with a line-break opportunity after _ : , and a dot before a letter (long
+    layer and model names; never inside a number)."""
+    return re.sub(r"([_:,]|\.(?=[A-Za-z]))", r"\1<wbr>", escape(text))
 
 
 def swatch(type_key: str) -> str:

@@ -33,7 +33,7 @@ nav a:hover { border-color: var(--muted); }
 .card .label { color: var(--muted); font-size: 12.5px; text-transform: uppercase;
   letter-spacing: .04em; }
 .card .value { font-size: 24px; font-weight: 700; line-height: 1.25;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 .card .value.long { font-size: 18px; }
 .card .detail { color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
 .card.pass { border-left: 5px solid var(--pass); }
