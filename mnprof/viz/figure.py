@@ -97,5 +97,9 @@ def to_bytes(fig: Any, fmt: str) -> bytes:
 
 
 def short(name: str, width: int = 28) -> str:
-    """A layer name cut to fit a label (the full name is in the tooltip)."""
-    return name if len(name) <= width else name[: width - 1] + "…"
+    """A layer name cut to fit a label, in the middle: imported names share long
+    prefixes (/features/features.2/...), so the end is kept (the tooltip has it all)."""
+    if len(name) <= width:
+        return name
+    head = max(4, (width - 1) // 3)
+    return name[:head] + "…" + name[len(name) - (width - 1 - head):]

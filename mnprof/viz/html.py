@@ -63,9 +63,9 @@ def _card(c: Card) -> str:
 
 
 def _breakable(text: str) -> str:
-    """Escaped, with a line-break opportunity after _ : , and a dot before a letter (long
+    """Escaped, with a line-break opportunity after _ : , / and a dot before a letter (long
     layer and model names; never inside a number)."""
-    return re.sub(r"([_:,]|\.(?=[A-Za-z]))", r"\1<wbr>", escape(text))
+    return re.sub(r"([_:,/]|\.(?=[A-Za-z]))", r"\1<wbr>", escape(text))
 
 
 def swatch(type_key: str) -> str:

@@ -72,6 +72,8 @@ td.fail { color: var(--fail); font-weight: 700; } td.pass { color: var(--pass); 
 td[data-key="why"], td[data-key="method"], td[data-key="value"].txt {
   white-space: normal; min-width: 22em; }
 td[data-key="why"] { min-width: 24em; }
+td[data-key="name"], td[data-key="label"] { white-space: normal; overflow-wrap: anywhere;
+  min-width: 9em; max-width: 19em; }
 .table-note { color: var(--muted); font-size: 13px; white-space: pre-line; margin: 4px 0 12px; }
 details { margin: 6px 0 12px; } summary { cursor: pointer; font-weight: 600; }
 .notes { color: var(--muted); font-size: 13.5px; padding-left: 18px; }

@@ -164,19 +164,29 @@ def test_bench_html_and_roofline_plot_in_a_fresh_process(tmp_path):
     assert "Roofline" in plot.read_text()
 
 
-def test_an_onnx_file_timed_end_to_end_has_a_page(tmp_path, monkeypatch):
+def test_an_imported_onnx_file_has_the_same_page(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     _fake_cache(tmp_path / "xdg")
     model = tmp_path / "m.onnx"
     api.export_onnx("mobilenet_v1", model, alpha=0.25, resolution=32)
-    report = api.benchmark(str(model), **QUICK)
+    report = api.benchmark(str(model), **QUICK)              # layers from the import
     html = render(report, "html")
-    page = parse(html)
+    page, data = parse(html), json.loads(render(report, "json"))
+    assert {"chart-roofline", "chart-bench-types"} <= set(page.svg_ids)
+    assert not external_references(html, page)
+    rows = [r for r in page.rows("table-bench-layers") if r["index"].value is not None]
+    assert [r["name"].value for r in rows] == [x["name"] for x in data["layers"]]
+    placed = [x for x in data["layers"] if x["macs"] and x["time_ms"]]
+    points = [c for c in bench_charts.roofline(report)[0].axes[0].collections if c.get_gid()]
+    assert len(points) == len(placed) > 0
+    # timed end to end only: latency, machine and environment, and the roofs alone
+    bare = api.benchmark(str(model), per_layer=False, **QUICK)
+    page = parse(render(bare, "html"))
     assert "table-bench-latency" in page.tables and "chart-roofline" not in page.svg_ids
     median = next(r for r in page.rows("table-bench-latency")
                   if r["metric"].value == "median (ms)")
-    assert _f(median["value"].value) == pytest.approx(report.latency_ms.median, abs=5e-4)
-    assert bench_charts.roofline(report)[0] is not None      # --plot: the roofs alone
+    assert _f(median["value"].value) == pytest.approx(bare.latency_ms.median, abs=5e-4)
+    assert bench_charts.roofline(bare)[0] is not None        # --plot: the roofs alone
 
 
 def test_text_and_json_use_the_same_roofs(bench):
