@@ -37,10 +37,12 @@ def _as_spec(spec: SpecLike) -> Spec:
 
 
 def cost(spec: SpecLike = None, alpha: float | None = None, resolution: int | None = None, *,
-         depth: float | None = None, classes: int | None = None) -> CostReport:
+         depth: float | None = None, classes: int | None = None,
+         precision: str = "fp32") -> CostReport:
     """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha, depth and
-    resolution (each default: the spec's own)."""
-    return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes))
+    resolution (each default: the spec's own); bytes at ``precision`` (fp32 or int8)."""
+    return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes),
+                   precision)
 
 
 def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *,

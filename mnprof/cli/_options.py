@@ -166,3 +166,15 @@ def timing_options(*, threads_default: int | None, threads_help: str,
 
 def _scoped(scope: str, text: str) -> str:
     return f"{scope}{text[0].lower()}{text[1:]}" if scope else text
+
+
+# ---------------------------------------------------------------------------
+# Precision: fp32 or int8
+
+PRECISIONS = ("fp32", "int8")
+
+
+def precision_option(help_text: str) -> Callable[[Any], Any]:
+    return click.option("--precision", type=click.Choice(PRECISIONS), default="fp32",
+                        show_default=True, help=help_text)
+

@@ -14,6 +14,7 @@ from ._options import (
     load_spec,
     model_options,
     output_option,
+    precision_option,
     spec_argument,
 )
 
@@ -28,13 +29,18 @@ FORMATS = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
               help="Include the per-layer table (table and markdown formats).")
 @by_option
 @output_option
+@precision_option("Bytes, intensity and peak activation memory at fp32, or at int8 as "
+                  "deployed (1 byte per activation and weight, int32 bias, per-channel "
+                  "scale and zero point).")
 def cost(spec: str | None, alpha: float | None, depth: float | None, resolution: int | None,
-         classes: int | None, fmt: str, layers: bool, by: str, output: str | None) -> None:
+         classes: int | None, fmt: str, layers: bool, by: str, output: str | None,
+         precision: str) -> None:
     """Exact MACs, parameters and memory of SPEC, per layer, per type and in total.
 
     SPEC is a YAML file or a built-in name (see `mnprof specs`); the default is
     mobilenet_v1. csv writes every layer, type and total row with exact integers.
     """
     spec_obj = load_spec(spec)
-    report = api.cost(spec_obj, alpha, resolution, depth=depth, classes=classes)
+    report = api.cost(spec_obj, alpha, resolution, depth=depth, classes=classes,
+                      precision=precision)
     emit(report, fmt, output, layers=layers, protect=[spec_obj.path], by=by)
