@@ -27,6 +27,7 @@ from ..model.graph import Graph
 from ..onnxio.export import DEFAULT_OPSET, build_model, serialize
 from . import runner
 from .attribute import ProfiledNode, attribute
+from .int8 import Int8Run, peak_for, prepare, with_fidelity
 from .machine import (
     Ceiling,
     CpuInfo,
@@ -46,6 +47,7 @@ from .profile import (
     match_timings,
     parse_profile,
 )
+from .qmap import int8_executed_macs, map_quantized, quantized_node_layers
 from .result import (
     BenchInterrupted,
     BenchReport,
@@ -148,18 +150,31 @@ def _ceiling(s: Settings, ceiling: Ceiling | None, remeasure: bool,
 def measure_latency(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT_RUNS,
                     warmup: int = DEFAULT_WARMUP, min_time: float = DEFAULT_MIN_TIME,
                     opt_level: str = "all", batch: int = 1, opset: int = DEFAULT_OPSET,
+                    precision: str = "fp32", quant: Any = None,
                     progress: Progress | None = None) -> LatencyReport:
-    """End-to-end latency of ``graph`` only: no profile, no machine ceiling."""
+    """End-to-end latency of ``graph`` only: no profile, no machine ceiling. ``precision``
+    "int8" times the model quantized with ``quant`` (``mnprof.onnxio.quantize``)."""
     s = Settings.of(threads=threads, runs=runs, warmup=warmup, min_time=min_time, batch=batch,
                     opt_level=opt_level, opset=opset)
     costs = analyze(graph)
     check_memory(graph_memory(costs, s.batch), f"{graph.model} at batch {s.batch}")
     load = load_average()
-    model = serialize(build_model(graph, opset=opset, batch=s.batch, totals=costs.totals,
-                                  check=False).model)
+    exported = build_model(graph, opset=opset, batch=s.batch, totals=costs.totals, check=False)
+    model = serialize(exported.model)
+    if check_precision(precision) == "int8":
+        model = prepare(graph, exported.model, model, batch=s.batch, opset=opset,
+                        quant=quant).model
+    del exported
     samples, interrupted, _ = _time(model, s, progress=progress, what=graph.model)
     env = _environment(cpu_info(), s, runs=len(samples), opset=opset, load=load)
-    return LatencyReport(latency_stats(samples, s.batch), s.threads, env, interrupted)
+    return LatencyReport(latency_stats(samples, s.batch), s.threads, env, interrupted,
+                         precision=precision)
+
+
+def check_precision(precision: str) -> str:
+    if precision not in ("fp32", "int8"):
+        raise MnprofError(f"precision must be fp32 or int8, got {precision!r:.40}")
+    return precision
 
 
 def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT_RUNS,
@@ -167,12 +182,15 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
                 per_layer: bool = True, opt_level: str = "all", batch: int = 1,
                 opset: int = DEFAULT_OPSET, profile_runs: int = DEFAULT_PROFILE_RUNS,
                 ceiling: Ceiling | None = None, remeasure: bool = False,
-                progress: Progress | None = None, spec: str = "") -> BenchReport:
+                progress: Progress | None = None, spec: str = "", precision: str = "fp32",
+                quant: Any = None) -> BenchReport:
     """Time ``graph`` end to end; with ``per_layer``, also per layer and per type.
 
     ``ceiling``: the machine ceiling to use (default: the cached one, measured if
-    missing or when ``remeasure``). Ctrl-C raises ``BenchInterrupted`` carrying the
-    report of what was measured so far.
+    missing or when ``remeasure``). ``precision`` "int8": the model quantized by
+    onnxruntime with ``quant`` (``mnprof.onnxio.quantize.QuantOptions``; default
+    QDQ, per-channel, S8S8), against int8 theory and roofs. Ctrl-C raises
+    ``BenchInterrupted`` carrying the report of what was measured so far.
     """
     s = Settings.of(threads=threads, runs=runs, warmup=warmup, min_time=min_time, batch=batch,
                     opt_level=opt_level, opset=opset, profile_runs=profile_runs)
@@ -183,27 +201,34 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
     if progress:
         progress("exporting the model to ONNX", 0, 1)
     exported = build_model(graph, opset=opset, batch=s.batch, totals=costs.totals, check=False)
-    model = serialize(exported.model)
+    model, original = serialize(exported.model), exported.model
+    run = None
+    if check_precision(precision) == "int8":
+        if progress:
+            progress("quantizing the model with onnxruntime", 0, 1)
+        run = prepare(graph, original, model, batch=s.batch, opset=opset, quant=quant)
+        model, original = run.model, run.quantized.model
     samples, interrupted, feed = _time(model, s, progress=progress, what=graph.model)
     stats = latency_stats(samples, s.batch)
     env = _environment(cpu_info(), s, runs=stats.runs, opset=opset, load=load)
     base = dict(model=graph.model, spec=spec, source=graph.source, alpha=graph.alpha,
                 resolution=graph.resolution, input_shape=graph.input_shape,
-                environment=env, latency_ms=stats, machine=roof)
+                environment=env, latency_ms=stats, machine=roof, precision=precision,
+                int8=run.summary() if run else None)
     noise = spread_notes(stats, env, roof)
     bare = BenchReport(**base, profile=None, layers=(), by_type=MappingProxyType({}),
                        non_layer=(), total=None, notes=noise, interrupted=interrupted)
     if interrupted:
         raise BenchInterrupted(bare)
-    if not per_layer:
-        return bare
-    return _explain(bare, costs, model, exported.model, layers_by_name(graph), s, feed,
-                    profile_runs, progress)
+    report = _explain(bare, costs, model, original, layers_by_name(graph), s, feed,
+                      profile_runs, progress, run, remeasure) if per_layer else bare
+    return with_fidelity(report, run, batch=s.batch, threads=s.threads) if run else report
 
 
 def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
              layer_of_node: Any, s: Settings, feed: dict[str, Any], profile_runs: int,
-             progress: Progress | None) -> BenchReport:
+             progress: Progress | None, run: Int8Run | None = None,
+             remeasure: bool = False) -> BenchReport:
     """``bare`` with per-layer and per-type rows from a separate profiled session."""
     try:
         prof = runner.profile_runs(model, threads=s.threads, level=s.level, feed=feed,
@@ -214,23 +239,21 @@ def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
     if not any(t.median_us > 0 for t in timings):
         return replace(bare, notes=(*bare.notes, "onnxruntime's profiler recorded no node "
                                     "times: no per-layer or per-type figures."))
-    optimized = GraphView.of(prof.optimized)
-    view = GraphView.of(original)
-    names = [c.name for c in costs.layers]
-    node_layers = [layer_of_node(n.name) for n in view.nodes]
-    covers = map_nodes(view, optimized, names, node_layers)
-    index = match_timings(timings, optimized)
-    nodes = [ProfiledNode(
-        t.name, t.op_type, t.median_us, covers[i] if i is not None else (),
-        executed_macs(optimized.nodes[i], optimized.initializers, t.output_shape)
-        if i is not None else None) for t, i in zip(timings, index, strict=True)]
+    nodes, node_layers, n_optimized = _profiled_nodes(prof.optimized, original, layer_of_node,
+                                                      [c.name for c in costs.layers], timings,
+                                                      quantized=run is not None)
     stats = bare.latency_ms
+    roof, ceilings = bare.machine, None
+    if run is not None:
+        peak = peak_for(s.threads, remeasure=remeasure, progress=progress)
+        costs, roof, ceilings, fields = run.explain(costs, nodes, roof, peak)
+        bare = replace(bare, int8=replace(bare.int8, **fields))
     att = attribute(costs, nodes, e2e_median_ms=stats.median, batch=s.batch,
-                    ceiling=bare.machine, exported={x for x in node_layers if x})
+                    ceiling=roof, exported={x for x in node_layers if x}, ceilings=ceilings)
     summary = ProfileSummary(runs=len(prof.wall_ms),
                              profiled_median_ms=latency_stats(prof.wall_ms).median,
                              unprofiled_median_ms=stats.median,
-                             kernel_sum_ms=att.kernel_sum_ms, nodes=len(optimized.nodes))
+                             kernel_sum_ms=att.kernel_sum_ms, nodes=n_optimized)
     cpu = cpu_info()
     notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu), NOTE_ROOFLINE)
     if any(r.fused_into for r in att.layers):
@@ -239,6 +262,33 @@ def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
     return replace(bare, profile=summary, layers=att.layers,
                    by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
                    total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
+
+
+def _profiled_nodes(optimized_proto: Any, original: Any, layer_of_node: Any,
+                    names: list[str], timings: list[Any], *, quantized: bool
+                    ) -> tuple[list[ProfiledNode], list[str | None], int]:
+    """Each profiled node with the layers it covers; the layer of each node of the model
+    run; the number of nodes onnxruntime ran. An int8 model maps by names
+    (``mnprof.bench.qmap``), a float one by the tensors each node reads and writes."""
+    optimized = GraphView.of(optimized_proto)
+    view = GraphView.of(original)
+    if quantized:
+        node_layers = quantized_node_layers(view, layer_of_node)
+        covers = map_quantized(view, optimized, names, node_layers)
+    else:
+        node_layers = [layer_of_node(n.name) for n in view.nodes]
+        covers = map_nodes(view, optimized, names, node_layers)
+    index = match_timings(timings, optimized)
+
+    def executed(i: int, shape: Any) -> int | None:
+        node = optimized.nodes[i]
+        return int8_executed_macs(node, optimized, shape) if quantized else \
+            executed_macs(node, optimized.initializers, shape)
+
+    nodes = [ProfiledNode(t.name, t.op_type, t.median_us, covers[i] if i is not None else (),
+                          executed(i, t.output_shape) if i is not None else None)
+             for t, i in zip(timings, index, strict=True)]
+    return nodes, node_layers, len(optimized.nodes)
 
 
 def bench_onnx_file(path: str | Path, *, threads: int | None = None, runs: int = DEFAULT_RUNS,

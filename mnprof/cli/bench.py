@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .. import api
@@ -15,6 +17,9 @@ from ._options import (
     load_spec,
     model_options,
     output_option,
+    precision_option,
+    quant_of,
+    quant_options,
     timing_options,
 )
 from ._progress import progress_bar
@@ -43,12 +48,19 @@ def is_onnx(target: str | None) -> bool:
 @output_option
 @click.option("--remeasure", is_flag=True,
               help="Measure the machine ceiling (peak GMAC/s, bandwidth) again, not from cache.")
+@precision_option("fp32, or int8: the model quantized by onnxruntime's quantize_static "
+                  "(the options below), against int8 theory and the int8 GEMM roof.")
+@click.option("--compare-precision", is_flag=True,
+              help="Time fp32 and int8 in one run: per layer type (and with --per-layer per "
+                   "layer) fp32 time, int8 time and speed-up, model size and activation bytes.")
+@quant_options
 @click.pass_context
 def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: float | None,
           resolution: int | None, classes: int | None, threads: int | None, runs: int,
           min_time: float, warmup: int, per_layer: bool, by: str, opt_level: str,
           batch: int | None,
-          fmt: str, output: str | None, remeasure: bool) -> None:
+          fmt: str, output: str | None, remeasure: bool, precision: str,
+          compare_precision: bool, **quant: Any) -> None:
     """Time SPEC (or an ONNX file) with onnxruntime on this CPU, against theory.
 
     \b
@@ -60,10 +72,16 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
 
     SPEC is a YAML file or a built-in name (default mobilenet_v1). MODEL.onnx is
     timed end to end. Ctrl-C prints what was measured so far (exit 130).
+
+    \b
+    --precision int8 times the model quantized by onnxruntime (QDQ, per-channel,
+    S8S8, MinMax on synthetic images by default); --compare-precision times fp32
+    and int8 one after the other and prints the speed-up per layer type.
     """
     from ..bench.result import BenchInterrupted
     from ..core.files import check_target
 
+    options = _quantization(ctx, precision, compare_precision, quant, fmt)
     settings = dict(threads=threads, runs=runs, warmup=warmup, min_time=min_time,
                     opt_level=opt_level, remeasure=remeasure)
     if is_onnx(target):
@@ -71,6 +89,9 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
             if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
                 raise click.UsageError(f"--{'res' if name == 'resolution' else name} applies "
                                        f"to specs; an ONNX file has its own shape")
+        if options is not None:
+            raise click.UsageError("--precision int8 and --compare-precision apply to specs: "
+                                   "an ONNX file is timed as it is")
         subject, protect = str(target), [str(target)]
         settings["batch"] = batch
     else:
@@ -82,7 +103,7 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
         check_target(output)        # before a run that may take a while
     try:
         with progress_bar() as progress:
-            report = api.benchmark(subject, progress=progress, **settings)
+            report = _run(subject, settings, options, compare_precision, progress)
     except BenchInterrupted as exc:
         if exc.report is None:
             raise
@@ -90,3 +111,26 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
         fail(f"{exc}; the report is partial")
         ctx.exit(EXIT_INTERRUPTED)
     emit(report, fmt, output, layers=per_layer, protect=protect, by=by)
+
+
+def _quantization(ctx: click.Context, precision: str, compare_precision: bool,
+                  quant: dict[str, Any], fmt: str) -> Any:
+    """The int8 quantization options (None for an fp32 bench), the flags checked."""
+    if compare_precision:
+        if ctx.get_parameter_source("precision") is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--compare-precision times both precisions; drop "
+                                   "--precision")
+        if fmt == "html":
+            raise click.UsageError("--compare-precision writes table, json or markdown")
+        precision = "int8"      # the quantization options apply
+    return quant_of(ctx, precision, quant)
+
+
+def _run(subject: Any, settings: dict[str, Any], quant: Any, compare_precision: bool,
+         progress: Any) -> Any:
+    if compare_precision:
+        settings.pop("per_layer", None)
+        return api.compare_precision(subject, progress=progress, quant=quant, **settings)
+    if quant is not None:
+        settings.update(precision="int8", quant=quant)
+    return api.benchmark(subject, progress=progress, **settings)

@@ -17,6 +17,9 @@ from ._options import (
     format_option,
     load_spec,
     output_option,
+    precision_option,
+    quant_of,
+    quant_options,
     spec_argument,
     timing_options,
 )
@@ -41,10 +44,14 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
               help="Add onnxruntime median latency columns (times every grid point).")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
+@precision_option("--bench: time the fp32 model, or the int8 one quantized by onnxruntime "
+                  "(the options below).")
+@quant_options
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
           depth: float | None, fmt: str, output: str | None, with_bench: bool,
-          threads: int | None, runs: int, min_time: float, warmup: int) -> None:
+          threads: int | None, runs: int, min_time: float, warmup: int, precision: str,
+          **quant: Any) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
@@ -53,9 +60,15 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     """
     spec_obj = load_spec(spec)
     bench = None
+    options = quant_of(ctx, precision, quant)
+    if precision != "fp32" and not with_bench:
+        raise click.UsageError("--precision applies to --bench (the measured latency); for "
+                               "int8 bytes, see mnprof cost --precision int8")
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
                                                  min_time=min_time)}
+        if precision != "fp32":
+            bench.update(precision=precision, quant=options)
     with progress_bar() as progress:
         report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
                            progress=progress)
