@@ -36,6 +36,7 @@ class SavedReport:
     file: str
     values: Mapping[str, int | float]           # metric -> value
     threads: int | None                         # a bench report's thread count
+    precision: str | None = None                # a bench report's: fp32 | int8
 
 
 def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -> BaselineValue:
@@ -44,6 +45,11 @@ def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -
             if limit.bench and r.threads is not None and r.threads != limit.bench.threads:
                 raise SpecError(f"{r.file} was measured with {r.threads} threads; this limit "
                                 f"runs with {limit.bench.threads}", file=model.where.file,
+                                line=limit.line, field=limit.field)
+            if limit.bench and r.precision is not None and \
+                    r.precision != limit.bench.precision:
+                raise SpecError(f"{r.file} times the {r.precision} model; this limit times "
+                                f"the {limit.bench.precision} one", file=model.where.file,
                                 line=limit.line, field=limit.field)
             return BaselineValue(r.file, r.values[limit.metric])
     m = METRICS[limit.metric]
@@ -109,6 +115,9 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
         env = data.get("environment")
         got = env.get("threads") if isinstance(env, dict) else None
         threads = got if isinstance(got, int) and not isinstance(got, bool) else None
+        precision = data.get("precision", "fp32")
+        return SavedReport(path, values, threads,
+                           precision if precision in ("fp32", "int8") else None)
     return SavedReport(path, values, threads)
 
 
