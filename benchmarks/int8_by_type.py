@@ -41,7 +41,7 @@ def main() -> None:
         print(f"round {r + 1}: fp32 {e2e[-1][0]:.3f} ms, int8 {e2e[-1][1]:.3f} ms, load "
               f"{before:.2f} -> {os.getloadavg()[0]:.2f}", flush=True)
     f, i = [x[0] for x in e2e], [x[1] for x in e2e]
-    s = [x / y for x, y in e2e_pairs(e2e)]
+    s = [x[0] / x[1] for x in e2e]
     print(f"\n{a.spec} at {a.res}, {a.threads} thread(s), {quant.describe()}, "
           f"{a.rounds} rounds ({sum(x[2] for x in e2e)} fp32 and {sum(x[3] for x in e2e)} "
           f"int8 timed runs)")
@@ -56,10 +56,6 @@ def main() -> None:
         speed = (f"{statistics.median(sp):.2f}x ({min(sp):.2f}-{max(sp):.2f})" if sp else "")
         print(f"| {key} | {vals[0][4] or ''} | {_ms(fp)} | {_ms(q)} | {speed} | "
               f"{vals[0][3]} |")
-
-
-def e2e_pairs(e2e: list[tuple[float, float, int, int]]) -> list[tuple[float, float]]:
-    return [(x[0], x[1]) for x in e2e]
 
 
 def _ms(v: list[float]) -> str:
