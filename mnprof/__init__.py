@@ -11,7 +11,9 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``sweep(spec, alphas, resolutions)``: totals over a grid (``bench=`` times each point);
 - ``compare([spec, (spec, {alpha, resolution}), ...])``: models side by side;
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
-- ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
+- ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer
+  (``precision="int8"``: the model quantized by onnxruntime);
+- ``compare_precision(spec, alpha, resolution)``: fp32 against int8, per layer and type;
 - ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``;
 - ``render(report, fmt)``: any report as table, json, csv, markdown, junit or html.
 
@@ -28,6 +30,7 @@ from .api import (
     builtin_summaries,
     check_budget,
     compare,
+    compare_precision,
     cost,
     export_onnx,
     load_model,
@@ -39,6 +42,5 @@ from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "compare", "cost", "export_onnx", "load_model",
-           "load_spec",
-           "measure_latency", "render", "sweep"]
+           "builtin_summaries", "check_budget", "compare", "compare_precision", "cost",
+           "export_onnx", "load_model", "load_spec", "measure_latency", "render", "sweep"]

@@ -24,6 +24,7 @@ from .spec.builtins import builtin_names, load_spec
 from .spec.document import Spec
 
 if TYPE_CHECKING:
+    from .bench.precision import PrecisionReport
     from .bench.result import BenchReport, LatencyReport
     from .gate.budget import Budget
     from .gate.check import CheckReport
@@ -62,18 +63,21 @@ def load_model(path: str | Path, *, dims: Dims = None, resolution: int | None = 
 
 def cost(spec: SpecLike | Graph = None, alpha: float | None = None,
          resolution: int | None = None, *, depth: float | None = None,
-         classes: int | None = None, dims: Dims = None) -> CostReport:
+         classes: int | None = None, dims: Dims = None, precision: str = "fp32") -> CostReport:
     """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha, depth and
     resolution (each default: the spec's own); of a built ``Graph``; or of an ONNX file
-    (a path ending in .onnx, with ``dims`` and ``resolution`` for symbolic dimensions)."""
+    (a path ending in .onnx, with ``dims`` and ``resolution`` for symbolic dimensions).
+    Bytes are counted at ``precision`` (fp32 or int8)."""
     if isinstance(spec, Graph):
-        return analyze(spec)
+        return analyze(spec, precision)
     if is_onnx_path(spec):
         _spec_only(spec, alpha=alpha, depth=depth, classes=classes)
-        return analyze(load_model(spec, dims=dims, resolution=resolution))  # type: ignore
+        return analyze(load_model(spec, dims=dims, resolution=resolution),  # type: ignore
+                       precision)
     if dims:
         raise MnprofError("dims apply to ONNX models; a spec's input is its resolution")
-    return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes))
+    return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes),
+                   precision)
 
 
 def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: Iterable[int],
@@ -166,8 +170,13 @@ def _timed(report: Any, graphs: list[Graph], options: dict[str, Any],
     from .bench.measure import measure_each
     stats, threads, interrupted = measure_each(graphs, progress=progress, labels=labels,
                                                **options)
+    precision = ""
+    if options.get("precision", "fp32") != "fp32":
+        from .onnxio.quantopts import QuantOptions
+        precision = f"int8 ({(options.get('quant') or QuantOptions()).describe()})"
     return replace(report, latencies=tuple(stats), latency_threads=threads,
-                   latency_kind="measured", interrupted=interrupted)
+                   latency_kind="measured", interrupted=interrupted,
+                   latency_precision=precision)
 
 
 def builtin_summaries() -> SpecsReport:
@@ -183,9 +192,11 @@ def builtin_summaries() -> SpecsReport:
 def export_onnx(spec: SpecLike, output: str | Path, *, alpha: float | None = None,
                 resolution: int | None = None, depth: float | None = None,
                 classes: int | None = None, opset: int | None = None, seed: int = 0,
-                fold_bn: bool = False, batch: int | None = 1) -> ExportSummary:
+                fold_bn: bool = False, batch: int | None = 1, precision: str = "fp32",
+                quant: Any = None) -> ExportSummary:
     """Write the ONNX model of ``spec`` to ``output`` atomically (never over the spec's
-    own file); return what was written."""
+    own file); return what was written. ``precision="int8"``: the model quantized by
+    onnxruntime with ``quant`` (``mnprof.onnxio.quantopts.QuantOptions``)."""
     from .onnxio.export import DEFAULT_OPSET, ExportSummary, export_model, save_model
 
     s = _as_spec(spec)
@@ -193,11 +204,19 @@ def export_onnx(spec: SpecLike, output: str | Path, *, alpha: float | None = Non
     opset = DEFAULT_OPSET if opset is None else opset
     model = export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
                          check=False)
+    extra: dict[str, Any] = {}
+    if precision == "int8":
+        from .bench.int8 import quantized_export
+        model, extra = quantized_export(graph, model, opset=opset, seed=seed, batch=batch,
+                                        quant=quant)
+    elif precision != "fp32":
+        raise MnprofError(f"precision must be fp32 or int8, got {precision!r:.40}")
     size = save_model(model, output, protect=[s.path] if s.path else [])
     return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
                          resolution=graph.resolution, opset=opset,
                          nodes=len(model.graph.node),
-                         initializers=len(model.graph.initializer), bytes=size)
+                         initializers=len(model.graph.initializer), bytes=size,
+                         precision=precision, **extra)
 
 
 def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
@@ -214,11 +233,27 @@ def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
 
     if is_onnx_path(target):
         _spec_only(target, alpha=alpha, depth=depth, classes=classes)
+        if options.pop("precision", "fp32") != "fp32" or options.pop("quant", None):
+            raise MnprofError("--precision int8 applies to specs: an ONNX file is timed as "
+                              "it is")
         return bench_onnx_file(target, resolution=resolution, **options)  # type: ignore
     if isinstance(target, Graph):
         return bench_graph(target, spec=target.file, **options)
     graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
     return bench_graph(graph, spec=graph.file, **options)
+
+
+def compare_precision(target: SpecLike | Graph = None, alpha: float | None = None,
+                      resolution: int | None = None, *, depth: float | None = None,
+                      classes: int | None = None, **options: Any) -> PrecisionReport:
+    """fp32 and int8 of one spec in one call: end to end, per layer type and per layer,
+    with model size and activation bytes in each precision. Options are those of
+    ``benchmark`` (``quant``: the int8 quantization options)."""
+    from .bench.precision import compare_precisions
+
+    graph = target if isinstance(target, Graph) else \
+        build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
+    return compare_precisions(graph, spec=graph.file, **options)
 
 
 def measure_latency(target: SpecLike | Graph = None, alpha: float | None = None,
@@ -307,6 +342,6 @@ def check_budget(budget: Budget | str | Path | None = None, *,
 
 
 __all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "compare",
-           "builtin_summaries", "check_budget", "cost", "export_onnx", "import_spec",
-           "is_budget_file", "is_onnx_path", "load_budget", "load_model", "load_spec",
-           "measure_latency", "one_off_budget", "sweep", "verdict"]
+           "builtin_summaries", "check_budget", "compare_precision", "cost", "export_onnx",
+           "import_spec", "is_budget_file", "is_onnx_path", "load_budget", "load_model",
+           "load_spec", "measure_latency", "one_off_budget", "sweep", "verdict"]

@@ -88,6 +88,23 @@ def _bench(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     return to_text(bench_header(r), tables, color=color) + notes_text(r)
 
 
+def _precision(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .bench.precision_report import (
+        precision_header,
+        precision_notes,
+        precision_tables,
+        precision_to_dict,
+    )
+    if fmt is Format.JSON:
+        return to_json(precision_to_dict(r))
+    if fmt is Format.CSV:
+        raise _unsupported("precision", fmt)
+    tables = precision_tables(r, layers=layers)
+    if fmt is Format.MARKDOWN:
+        return to_markdown(precision_header(r), tables) + precision_notes(r, markdown=True)
+    return to_text(precision_header(r), tables, color=color) + precision_notes(r)
+
+
 def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .gate.report import (
         check_header,
@@ -110,7 +127,7 @@ def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
 
 _RENDERERS = {"CostReport": _cost, "SweepReport": _sweep, "CompareReport": _compare,
               "SpecsReport": _specs,
-              "BenchReport": _bench, "CheckReport": _check}
+              "BenchReport": _bench, "CheckReport": _check, "PrecisionReport": _precision}
 
 
 def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True,
@@ -121,6 +138,8 @@ def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True
     kind = type(report).__name__
     if kind not in _RENDERERS:
         raise TypeError(f"not a report mnprof renders: {kind}")
+    if fmt is Format.HTML and kind == "PrecisionReport":
+        raise _unsupported("precision", fmt)
     if fmt is Format.HTML:
         from .viz.html import to_html
         return to_html(report)

@@ -41,6 +41,7 @@ class CompareReport:
     latency_threads: int = 0
     latency_kind: str = ""
     interrupted: bool = False
+    latency_precision: str = ""         # "" (fp32) or how the int8 model timed was made
 
 
 def ratio(a: int | float, b: int | float) -> float | None:

@@ -11,10 +11,42 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..core.errors import MnprofError
 from ..model.graph import INPUT, Graph, Node, Shape, numel
 from ..model.kinds import Role, kind_of
 
 BYTES_PER_ELEMENT = 4      # fp32
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How many bytes each kind of element takes in a deployment of one precision."""
+
+    name: str
+    activation: int         # per element of a layer's inputs and output
+    weight: int             # per conv / fc weight
+    bias: int               # per bias element (batch-norm folded into a bias as deployed)
+    per_channel: int        # per output channel of a layer with weights: its quantization
+                            # parameters (an fp32 scale and an int8 zero point; 0 at fp32)
+
+
+FP32 = Precision("fp32", activation=4, weight=4, bias=4, per_channel=0)
+# int8 as onnxruntime's static quantization deploys it: int8 weights and activations,
+# int32 biases, one fp32 scale and one int8 zero point per output channel of each
+# conv and fc (per-channel weights); the per-tensor scales of activations are a few
+# bytes per layer and are not counted.
+INT8 = Precision("int8", activation=1, weight=1, bias=4, per_channel=4 + 1)
+PRECISIONS = {p.name: p for p in (FP32, INT8)}
+
+
+def precision_of(name: str | Precision) -> Precision:
+    if isinstance(name, Precision):
+        return name
+    try:
+        return PRECISIONS[name]
+    except KeyError:
+        raise MnprofError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                          f"got {name!r:.40}") from None
 
 CONVENTION = (
     "MACs: multiply-accumulates of conv and fully-connected layers (1 MAC = 2 FLOPs); "
@@ -101,6 +133,7 @@ class CostReport:
     metadata: tuple[tuple[str, str], ...] = ()   # what an imported file says of itself
     # fp32 bytes of the tensors alive while each layer runs (its peak is the one above)
     live_bytes: tuple[int, ...] = ()
+    precision: str = "fp32"             # the bytes' precision: "fp32" | "int8"
 
     @property
     def not_modelled(self) -> dict[str, int]:
@@ -116,20 +149,27 @@ class CostReport:
         return 100.0 * part / whole if whole else 0.0
 
 
-def layer_cost(node: Node) -> LayerCost:
-    """Exact cost of one node (a pure function of its kind, attributes and shapes)."""
+def layer_cost(node: Node, precision: str | Precision = FP32) -> LayerCost:
+    """Exact cost of one node (a pure function of its kind, attributes and shapes);
+    bytes at ``precision`` (fp32 by default)."""
+    p = precision_of(precision)
     kind = kind_of(node)
     attrs = dict(node.attrs)
     tensors = kind.tensors(attrs, node.input_shapes, node.output_shape)
     by_role = {role: 0 for role in Role}
+    channels = 0
     for t in tensors:
         by_role[t.role] += t.size
+        if t.role is Role.WEIGHT:
+            channels += t.shape[0]      # output channels: conv [M, C/g, k, k], fc [M, K]
     weights = by_role[Role.WEIGHT]
     # As deployed, batch-norm folds into a per-channel bias: count it once as a bias.
     deployed_bias = max(by_role[Role.BIAS], by_role[Role.BN_SHIFT])
     written = 0 if kind.is_view else numel(node.output_shape)
+    weight_bytes = 0 if kind.is_view else (
+        weights * p.weight + deployed_bias * p.bias + channels * p.per_channel)
     moved = 0 if kind.is_view else (
-        sum(numel(s) for s in node.input_shapes) + weights + deployed_bias + written)
+        (sum(numel(s) for s in node.input_shapes) + written) * p.activation + weight_bytes)
     return LayerCost(
         name=node.name, kind=node.kind, type_key=node.type_key, inputs=node.inputs,
         input_shape=node.input_shapes[0], output_shape=node.output_shape,
@@ -137,8 +177,8 @@ def layer_cost(node: Node) -> LayerCost:
         params=weights, bias_params=by_role[Role.BIAS],
         bn_params=by_role[Role.BN_SCALE] + by_role[Role.BN_SHIFT],
         activations=written,
-        bytes=moved * BYTES_PER_ELEMENT,
-        weight_bytes=0 if kind.is_view else (weights + deployed_bias) * BYTES_PER_ELEMENT,
+        bytes=moved,
+        weight_bytes=weight_bytes,
         elementwise_ops=kind.elementwise_ops(attrs, node.input_shapes, node.output_shape),
         block=node.block,
     )
@@ -168,13 +208,13 @@ def by_block(costs: Iterable[LayerCost]) -> dict[str, Totals]:
     return out
 
 
-def peak_activation_bytes(graph: Graph) -> int:
-    """Peak fp32 bytes of tensors alive at once, running the nodes in order."""
-    return max(live_bytes(graph), default=0)
+def peak_activation_bytes(graph: Graph, bytes_per_element: int = BYTES_PER_ELEMENT) -> int:
+    """Peak bytes of tensors alive at once (fp32 by default), running the nodes in order."""
+    return max(live_bytes(graph, bytes_per_element), default=0)
 
 
-def live_bytes(graph: Graph) -> tuple[int, ...]:
-    """fp32 bytes of the tensors alive at each step, running the nodes in order.
+def live_bytes(graph: Graph, bytes_per_element: int = BYTES_PER_ELEMENT) -> tuple[int, ...]:
+    """Bytes of the tensors alive at each step (fp32 by default), running the nodes in order.
 
     A tensor lives from the step that makes it to the last step that reads it;
     the graph's input and output count too. Layers fused in the spec (conv with
@@ -196,20 +236,22 @@ def live_bytes(graph: Graph) -> tuple[int, ...]:
     for step, node in enumerate(graph.nodes):
         sizes[node.name] = 0 if kind_of(node).is_view else numel(node.output_shape)
         live.add(node.name)
-        steps.append(sum(sizes[t] for t in live) * BYTES_PER_ELEMENT)
+        steps.append(sum(sizes[t] for t in live) * bytes_per_element)
         live = {t for t in live if last_use.get(t, -1) > step}
     return tuple(steps)
 
 
-def analyze(graph: Graph) -> CostReport:
-    """Per-layer, per-type and total cost of a built graph."""
-    layers = tuple(layer_cost(n) for n in graph.nodes)
+def analyze(graph: Graph, precision: str | Precision = FP32) -> CostReport:
+    """Per-layer, per-type and total cost of a built graph, bytes at ``precision``."""
+    p = precision_of(precision)
+    layers = tuple(layer_cost(n, p) for n in graph.nodes)
     totals, by_type = summarize(layers)
-    live = live_bytes(graph)
+    live = live_bytes(graph, p.activation)
     return CostReport(model=graph.model, alpha=graph.alpha, resolution=graph.resolution,
                       input_shape=graph.input_shape, layers=layers, totals=totals,
                       by_type=MappingProxyType(by_type),
                       by_block=MappingProxyType(by_block(layers)),
                       peak_activation_bytes=max(live, default=0), spec=graph.file,
                       depth=graph.depth, source=graph.source, notes=graph.notes,
-                      batch=graph.batch, metadata=graph.metadata, live_bytes=live)
+                      batch=graph.batch, metadata=graph.metadata, live_bytes=live,
+                      precision=p.name)

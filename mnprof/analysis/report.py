@@ -34,10 +34,23 @@ def _layer_dict(c: LayerCost) -> dict[str, Any]:
             "intensity": round(c.intensity, 6), "elementwise_ops": c.elementwise_ops}
 
 
+INT8_BYTES = ("bytes at int8 as deployed: 1 per activation and weight element, 4 per "
+              "(int32) bias, 4 + 1 per output channel of a conv or fc (fp32 scale, int8 "
+              "zero point)")
+
+
 def cost_to_dict(r: CostReport) -> dict[str, Any]:
     t = r.totals
     totals = _totals_dict(t)
     totals["peak_activation_bytes"] = r.peak_activation_bytes
+    out = _cost_dict(r, t, totals)
+    if r.precision != "fp32":       # fp32 documents stay exactly as they were
+        out = {**out, "precision": r.precision}
+        out["units"] = {**out["units"], "bytes": INT8_BYTES}
+    return out
+
+
+def _cost_dict(r: CostReport, t: Totals, totals: dict[str, int]) -> dict[str, Any]:
     return {
         "schema": COST_SCHEMA,
         "mnprof_version": __version__,
@@ -81,8 +94,9 @@ def cost_header(r: CostReport) -> str:
         batch = f" · batch {r.batch} (counts per image)" if r.batch != 1 else ""
         return f"{r.model} · ONNX {r.spec} · input {h}x{w}x{c}{batch}{made}"
     depth = f" · depth {r.depth:g}" if r.depth != 1 else ""
+    precision = f" · bytes at {r.precision}" if r.precision != "fp32" else ""
     return (f"{r.model} · alpha {r.alpha:g}{depth} · input {h}x{w}x{c}"
-            + (f" · {r.spec}" if r.spec else ""))
+            + (f" · {r.spec}" if r.spec else "") + precision)
 
 
 def notes_lines(r: CostReport, *, markdown: bool = False) -> str:
@@ -140,12 +154,13 @@ def totals_table(r: CostReport) -> Table:
         ("params, framework (+ bias, BN scale/shift)", t.params_framework,
          human(t.params_framework)),
         ("activations (output elements)", t.activations, human(t.activations)),
-        ("peak activation memory (fp32)", r.peak_activation_bytes,
+        (f"peak activation memory ({r.precision})", r.peak_activation_bytes,
          human_bytes(r.peak_activation_bytes)),
-        ("bytes moved (fp32)", t.bytes, human_bytes(t.bytes)),
+        (f"bytes moved ({r.precision})", t.bytes, human_bytes(t.bytes)),
         ("elementwise ops (not MACs)", t.elementwise_ops, human(t.elementwise_ops)),
     )
-    return Table("Totals", cols, tuple(rows))
+    note = INT8_BYTES if r.precision == "int8" else ""
+    return Table("Totals", cols, tuple(rows), note=note)
 
 
 def block_table(r: CostReport) -> Table:
@@ -223,6 +238,7 @@ class SweepReport:
     latency_threads: int = 0
     latency_kind: str = ""              # "measured" | "predicted"
     interrupted: bool = False           # a measured sweep stopped by Ctrl-C
+    latency_precision: str = ""         # "" (fp32) or how the int8 model timed was made
 
 
 def sweep_to_dict(r: SweepReport) -> dict[str, Any]:

@@ -22,7 +22,7 @@ its median kernel time and the spec layers it covers (``mnprof.bench.profile``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..analysis.cost import CostReport, LayerCost, block_key
@@ -89,9 +89,11 @@ def make_row(name: str, type_: str, *, layers: int, macs: int, executed: int | N
 
 def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms: float,
               batch: int, ceiling: Ceiling | None,
-              exported: Collection[str] | None = None) -> Attribution:
+              exported: Collection[str] | None = None,
+              ceilings: Mapping[str, Ceiling] | None = None) -> Attribution:
     """Rows for every layer, type and non-layer node; ``exported``: the layers that have
-    ONNX nodes (default: all), so a layer with none is told apart from one ORT removed."""
+    ONNX nodes (default: all), so a layer with none is told apart from one ORT removed;
+    ``ceilings``: a roof of its own for some layers (a float kernel in an int8 model)."""
     kernel_sum_ms = sum(n.median_us for n in nodes) / 1000.0
     scale = e2e_median_ms / kernel_sum_ms if kernel_sum_ms else 0.0
     by_name = {c.name: c for c in costs.layers}
@@ -126,7 +128,8 @@ def attribute(costs: CostReport, nodes: Sequence[ProfiledNode], *, e2e_median_ms
             c.name, c.type_key, layers=1, macs=c.macs,
             executed=ex if ex is not None else (None if c.macs else 0),
             nbytes=layer_bytes(c, batch), time_ms=t if t is not None else 0.0,
-            total_ms=e2e_median_ms, batch=batch, ceiling=ceiling,
+            total_ms=e2e_median_ms, batch=batch,
+            ceiling=ceilings.get(c.name, ceiling) if ceilings else ceiling,
             ort_nodes=tuple(ort_nodes.get(c.name, ())), fused_into=into, note=note))
 
     non_layer = tuple(make_row(

@@ -346,3 +346,4 @@ def _copy_bandwidth(threads: int) -> float:
             w.join()
         best = min(best, time.perf_counter() - t0)
     return 2 * n * 4 / best / 1e9
+

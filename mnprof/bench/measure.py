@@ -27,6 +27,7 @@ from ..model.graph import Graph
 from ..onnxio.export import DEFAULT_OPSET, build_model, serialize
 from . import runner
 from .attribute import ProfiledNode, attribute
+from .int8 import Int8Run, peak_for, prepare, with_fidelity
 from .machine import (
     Ceiling,
     CpuInfo,
@@ -52,6 +53,7 @@ from .profile import (
     match_timings,
     parse_profile,
 )
+from .qmap import int8_executed_macs, map_quantized, quantized_node_layers
 from .result import (
     BenchInterrupted,
     BenchReport,
@@ -157,18 +159,31 @@ def resolve_ceiling(s: Settings, ceiling: Ceiling | None, remeasure: bool,
 def measure_latency(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT_RUNS,
                     warmup: int = DEFAULT_WARMUP, min_time: float = DEFAULT_MIN_TIME,
                     opt_level: str = "all", batch: int = 1, opset: int = DEFAULT_OPSET,
+                    precision: str = "fp32", quant: Any = None,
                     progress: Progress | None = None) -> LatencyReport:
-    """End-to-end latency of ``graph`` only: no profile, no machine ceiling."""
+    """End-to-end latency of ``graph`` only: no profile, no machine ceiling. ``precision``
+    "int8" times the model quantized with ``quant`` (``mnprof.onnxio.quantize``)."""
     s = Settings.of(threads=threads, runs=runs, warmup=warmup, min_time=min_time, batch=batch,
                     opt_level=opt_level, opset=opset)
     costs = analyze(graph)
     check_memory(graph_memory(costs, s.batch), f"{graph.model} at batch {s.batch}")
     load = load_average()
-    model = serialize(build_model(graph, opset=opset, batch=s.batch, totals=costs.totals,
-                                  check=False).model)
+    exported = build_model(graph, opset=opset, batch=s.batch, totals=costs.totals, check=False)
+    model = serialize(exported.model)
+    if check_precision(precision) == "int8":
+        model = prepare(graph, exported.model, model, batch=s.batch, opset=opset,
+                        quant=quant).model
+    del exported
     samples, interrupted, _ = time_model(model, s, progress=progress, what=graph.model)
     env = environment_of(cpu_info(), s, runs=len(samples), opset=opset, load=load)
-    return LatencyReport(latency_stats(samples, s.batch), s.threads, env, interrupted)
+    return LatencyReport(latency_stats(samples, s.batch), s.threads, env, interrupted,
+                         precision=precision)
+
+
+def check_precision(precision: str) -> str:
+    if precision not in ("fp32", "int8"):
+        raise MnprofError(f"precision must be fp32 or int8, got {precision!r:.40}")
+    return precision
 
 
 def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT_RUNS,
@@ -176,12 +191,15 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
                 per_layer: bool = True, opt_level: str = "all", batch: int = 1,
                 opset: int = DEFAULT_OPSET, profile_runs: int = DEFAULT_PROFILE_RUNS,
                 ceiling: Ceiling | None = None, remeasure: bool = False,
-                progress: Progress | None = None, spec: str = "") -> BenchReport:
+                progress: Progress | None = None, spec: str = "", precision: str = "fp32",
+                quant: Any = None) -> BenchReport:
     """Time ``graph`` end to end; with ``per_layer``, also per layer and per type.
 
     ``ceiling``: the machine ceiling to use (default: the cached one, measured if
-    missing or when ``remeasure``). Ctrl-C raises ``BenchInterrupted`` carrying the
-    report of what was measured so far.
+    missing or when ``remeasure``). ``precision`` "int8": the model quantized by
+    onnxruntime with ``quant`` (``mnprof.onnxio.quantize.QuantOptions``; default
+    QDQ, per-channel, S8S8), against int8 theory and roofs. Ctrl-C raises
+    ``BenchInterrupted`` carrying the report of what was measured so far.
     """
     s = Settings.of(threads=threads, runs=runs, warmup=warmup, min_time=min_time, batch=batch,
                     opt_level=opt_level, opset=opset, profile_runs=profile_runs)
@@ -192,35 +210,47 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
     if progress:
         progress("exporting the model to ONNX", 0, 1)
     exported = build_model(graph, opset=opset, batch=s.batch, totals=costs.totals, check=False)
-    model = serialize(exported.model)
+    model, original = serialize(exported.model), exported.model
+    run = None
+    if check_precision(precision) == "int8":
+        if progress:
+            progress("quantizing the model with onnxruntime", 0, 1)
+        run = prepare(graph, original, model, batch=s.batch, opset=opset, quant=quant)
+        model, original = run.model, run.quantized.model
     samples, interrupted, feed = time_model(model, s, progress=progress, what=graph.model)
     stats = latency_stats(samples, s.batch)
     env = environment_of(cpu_info(), s, runs=stats.runs, opset=opset, load=load)
     base = dict(model=graph.model, spec=spec, source=graph.source, alpha=graph.alpha,
                 resolution=graph.resolution, input_shape=graph.input_shape,
-                environment=env, latency_ms=stats, machine=roof)
+                environment=env, latency_ms=stats, machine=roof, precision=precision,
+                int8=run.summary() if run else None)
     noise = spread_notes(stats, env, roof)
     bare = BenchReport(**base, profile=None, layers=(), by_type=MappingProxyType({}),
                        non_layer=(), total=None, notes=noise, interrupted=interrupted)
     if interrupted:
         raise BenchInterrupted(bare)
-    if not per_layer:
-        return bare
-    view = GraphView.of(exported.model)
-    layer_of_node = layers_by_name(graph)
-    return explain(bare, costs, model, view, [layer_of_node(n.name) for n in view.nodes], s,
-                   feed, profile_runs, progress)
+    report = bare
+    if per_layer:
+        view = GraphView.of(original)
+        layer_of_node = layers_by_name(graph)
+        node_layers = quantized_node_layers(view, layer_of_node) if run else \
+            [layer_of_node(n.name) for n in view.nodes]
+        report = explain(bare, costs, model, view, node_layers, s, feed, profile_runs,
+                         progress, run=run, remeasure=remeasure)
+    return with_fidelity(report, run, batch=s.batch, threads=s.threads) if run else report
 
 
 def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
             node_layers: Sequence[str | None], s: Settings, feed: dict[str, Any],
             profile_runs: int, progress: Progress | None,
-            siblings: Mapping[str, tuple[str, ...]] | None = None) -> BenchReport:
+            siblings: Mapping[str, tuple[str, ...]] | None = None,
+            run: Int8Run | None = None, remeasure: bool = False) -> BenchReport:
     """``bare`` with per-layer and per-type rows from a separate profiled session.
 
     ``view`` is the ONNX graph that was timed and ``node_layers`` the layer each of its
     nodes belongs to; ``siblings``: layers made by one node with another (a Split's
-    parts), covered whenever it is."""
+    parts), covered whenever it is; ``run``: the int8 model, mapped by names and
+    costed against int8 roofs."""
     try:
         prof = runner.profile_runs(model, threads=s.threads, level=s.level, feed=feed,
                                    warmup=s.warmup, runs=profile_runs, progress=progress)
@@ -231,29 +261,54 @@ def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
         return replace(bare, notes=(*bare.notes, "onnxruntime's profiler recorded no node "
                                     "times: no per-layer or per-type figures."))
     optimized = GraphView.of(prof.optimized)
-    names = [c.name for c in costs.layers]
-    covers = map_nodes(view, optimized, names, node_layers)
     siblings = siblings or {}
 
     def with_siblings(layers: Any) -> tuple[str, ...]:
         return tuple(dict.fromkeys(y for x in layers if x for y in (x, *siblings.get(x, ()))))
 
-    covers = [with_siblings(c) for c in covers]
-    index = match_timings(timings, optimized)
-    nodes = [ProfiledNode(
-        t.name, t.op_type, t.median_us, covers[i] if i is not None else (),
-        executed_macs(optimized.nodes[i], optimized.initializers, t.output_shape)
-        if i is not None else None) for t, i in zip(timings, index, strict=True)]
+    nodes = _profiled_nodes(optimized, view, [c.name for c in costs.layers], node_layers,
+                            timings, with_siblings, quantized=run is not None)
     stats = bare.latency_ms
-    att = attribute(costs, nodes, e2e_median_ms=stats.median, batch=s.batch,
-                    ceiling=bare.machine, exported=set(with_siblings(node_layers)))
+    roof, ceilings = bare.machine, None
+    if run is not None:
+        peak = peak_for(s.threads, remeasure=remeasure, progress=progress)
+        costs, roof, ceilings, fields = run.explain(costs, nodes, roof, peak)
+        bare = replace(bare, int8=replace(bare.int8, **fields))
+    att = attribute(costs, nodes, e2e_median_ms=stats.median, batch=s.batch, ceiling=roof,
+                    exported=set(with_siblings(node_layers)), ceilings=ceilings)
     summary = ProfileSummary(runs=len(prof.wall_ms),
                              profiled_median_ms=latency_stats(prof.wall_ms).median,
                              unprofiled_median_ms=stats.median,
                              kernel_sum_ms=att.kernel_sum_ms, nodes=len(optimized.nodes))
-    cpu = cpu_info()
-    notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu), NOTE_ROOFLINE,
-             *over_roof_notes(att.layers, bare.machine))
+    notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu_info()),
+             NOTE_ROOFLINE, *over_roof_notes(att.layers, roof), *_mapping_notes(att, nodes))
+    return replace(bare, profile=summary, layers=att.layers,
+                   by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
+                   total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
+
+
+def _profiled_nodes(optimized: GraphView, view: GraphView, names: list[str],
+                    node_layers: Sequence[str | None], timings: list[Any],
+                    with_siblings: Any, *, quantized: bool) -> list[ProfiledNode]:
+    """Each profiled node with the layers it covers. An int8 model maps by names
+    (``mnprof.bench.qmap``), a float one by the tensors each node reads and writes."""
+    covers = (map_quantized if quantized else map_nodes)(view, optimized, names,
+                                                         list(node_layers))
+    covers = [with_siblings(c) for c in covers]
+    index = match_timings(timings, optimized)
+
+    def executed(i: int, shape: Any) -> int | None:
+        node = optimized.nodes[i]
+        return int8_executed_macs(node, optimized, shape) if quantized else \
+            executed_macs(node, optimized.initializers, shape)
+
+    return [ProfiledNode(t.name, t.op_type, t.median_us, covers[i] if i is not None else (),
+                         executed(i, t.output_shape) if i is not None else None)
+            for t, i in zip(timings, index, strict=True)]
+
+
+def _mapping_notes(att: Any, nodes: list[ProfiledNode]) -> tuple[str, ...]:
+    notes: tuple[str, ...] = ()
     if any(r.fused_into for r in att.layers):
         notes += ("A layer marked 'fused into X' runs inside X's onnxruntime node; its time "
                   "is in X's row.",)
@@ -262,9 +317,7 @@ def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
         notes += (f"onnxruntime's {', '.join(sorted(helpers))} nodes (layout changes, shape "
                   "arithmetic) are charged to the layer that reads their output (listed "
                   "among its onnxruntime nodes): they are what running that layer costs.",)
-    return replace(bare, profile=summary, layers=att.layers,
-                   by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
-                   total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
+    return notes
 
 
 __all__ = ["DEFAULT_PROFILE_RUNS", "bench_graph", "check_memory", "explain",

@@ -15,6 +15,7 @@ from ..core.contracts import BENCH_SCHEMA
 from ..core.render import Column, Table
 from ..core.units import human, human_bytes, pct, shape
 from ..core.version import __version__
+from .int8_report import int8_dict, int8_header, int8_table, kernel_of
 from .result import BenchReport, LatencyStats, TimeRow
 
 UNITS = {"time": "milliseconds", "macs": "multiply-accumulates per image (1 MAC = 2 FLOPs)",
@@ -49,6 +50,15 @@ def _row_dict(r: TimeRow) -> dict[str, Any]:
 
 
 def bench_to_dict(r: BenchReport) -> dict[str, Any]:
+    out = _bench_dict(r)
+    if r.int8 is not None:          # a float bench's document stays as it was
+        out = {**out, "precision": r.precision, "int8": int8_dict(r.int8)}
+        for row in out["layers"]:
+            row["kernel"] = kernel_of(r, row["name"])
+    return out
+
+
+def _bench_dict(r: BenchReport) -> dict[str, Any]:
     total_macs = r.total.macs if r.total else 0
     p = r.profile
     return {
@@ -109,7 +119,7 @@ def bench_header(r: BenchReport) -> str:
     if r.input_shape:
         what += f" · input {shape(r.input_shape)}"
     return (f"{what} · batch {e.batch} · onnxruntime {e.onnxruntime_version} · "
-            f"{e.threads} thread(s) · optimisation {e.opt_level}"
+            f"{e.threads} thread(s) · optimisation {e.opt_level}" + int8_header(r)
             + (" · INTERRUPTED (partial)" if r.interrupted else ""))
 
 
@@ -160,15 +170,18 @@ def layer_table(r: BenchReport) -> Table:
                        Column("type", numeric=False)))
     cols += (Column("bound", numeric=False), Column("onnxruntime", numeric=False,
                                                     key="onnxruntime_nodes"))
+    kernel = r.int8 is not None         # int8: which layers ran int8 kernels
+    cols += (Column("kernel", numeric=False),) if kernel else ()
     rows = []
     for i, x in enumerate(r.layers, 1):
         where = (f"fused into {x.fused_into}" if x.fused_into else
                  ", ".join(x.ort_nodes) if x.ort_nodes else x.note or "(not seen)")
-        rows.append((i, x.name, x.type_key, *_cells(x, t.macs), bound_text(x) or None,
-                     where))
+        rows.append((i, x.name, x.type_key, *_cells(x, t.macs), bound_text(x) or None, where)
+                    + ((kernel_of(r, x.name),) if kernel else ()))
     for x in r.non_layer:
-        rows.append((None, x.name, f"ort:{x.type_key}", *_cells(x, t.macs), None, "not a layer"))
-    footer = (None, "total", None, *_cells(t, t.macs), None, None)
+        rows.append((None, x.name, f"ort:{x.type_key}", *_cells(x, t.macs), None, "not a layer")
+                    + ((None,) if kernel else ()))
+    footer = (None, "total", None, *_cells(t, t.macs), None, None) + ((None,) if kernel else ())
     return Table("Per layer (measured vs theory)", cols, tuple(rows), footer)
 
 
@@ -236,6 +249,8 @@ def bench_tables(r: BenchReport, *, layers: bool = False, by: str = "layer") -> 
             tables.append(layer_table(r))
     if r.machine is not None:
         tables.append(machine_table(r))
+    if r.int8 is not None:
+        tables.append(int8_table(r))
     tables.append(environment_table(r))
     return tables
 
@@ -274,8 +289,10 @@ def with_latency(table: Table, data: dict[str, Any], r: Any, *, ratios: bool = F
 
     rows = tuple((*row, *cells(s)) for row, s in zip(table.rows, lats, strict=True))
     noisy = sum(1 for s in lats if s and s.runs > 1 and (s.p90 - s.p10) > 0.15 * s.median)
+    precision = getattr(r, "latency_precision", "")
     note = (f"{table.note}; " if table.note else "") + \
-        f"latency: onnxruntime on this CPU, {r.latency_threads} thread(s), median of timed runs"
+        f"latency: onnxruntime on this CPU, {r.latency_threads} thread(s), median of timed runs" \
+        + (f", model at {precision}" if precision else "")
     if noisy:
         note += (f"; {noisy} of {len(r.latencies)} points varied a lot ((p90 - p10) > 15% of "
                  "the median): the machine may be busy, compare on an idle one")
@@ -285,4 +302,6 @@ def with_latency(table: Table, data: dict[str, Any], r: Any, *, ratios: bool = F
                             for row, s in zip(data["rows"], lats, strict=True)],
            "bench": {"threads": r.latency_threads, "interrupted": r.interrupted,
                      "noisy_points": noisy, "units": {"latency_ms": "milliseconds"}}}
+    if precision:           # a float run's document stays as it was
+        out["bench"]["precision"] = precision
     return Table(table.title, cols, rows, table.footer, note), out

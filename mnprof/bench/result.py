@@ -10,6 +10,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..core.errors import MnprofError
 from .machine import Ceiling
@@ -155,10 +156,37 @@ class BenchReport:
     notes: tuple[str, ...] = ()
     interrupted: bool = False
     by_block: Mapping[str, TimeRow] = field(default_factory=dict)   # per block instance
+    precision: str = "fp32"            # of the model timed: "fp32" | "int8"
+    int8: Int8Summary | None = None    # how the int8 model was made and what ran in int8
 
     @property
     def threads(self) -> int:
         return self.environment.threads
+
+
+INT8_ISA = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
+
+
+@dataclass(frozen=True)
+class Int8Summary:
+    """An int8 bench's model: how it was quantized, and which kernels ran in int8."""
+
+    quantization: Mapping[str, Any]    # QuantOptions.to_dict(): format, per_channel, ...
+    described: str                     # the same in one line
+    isa: tuple[str, ...]               # the CPU's instruction sets that matter here
+    model_bytes: int                   # the int8 model, serialized
+    fp32_model_bytes: int              # the float model it came from, serialized
+    quantizer_float: tuple[str, ...] = ()   # layers with weights the quantizer left float
+    excluded: tuple[str, ...] = ()     # layers kept float on purpose (a final softmax)
+    float_kernels: tuple[str, ...] = ()     # layers whose onnxruntime kernels ran float
+    kernels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # layer -> op types
+    peak: Any = None                   # machine.Int8Peak: the int8 roof, if measured
+    fidelity: Any = None               # fidelity.Fidelity on synthetic inputs
+
+    @property
+    def int8_isa(self) -> tuple[str, ...]:
+        """The int8 dot-product extensions present (VNNI, AMX; on Arm dot product, i8mm)."""
+        return tuple(f for f in self.isa if f in INT8_ISA)
 
 
 @dataclass(frozen=True)
@@ -169,6 +197,7 @@ class LatencyReport:
     threads: int
     environment: Environment
     interrupted: bool = False
+    precision: str = "fp32"
 
 
 class BenchInterrupted(MnprofError):

@@ -224,3 +224,62 @@ def timing_options(*, threads_default: int | None, threads_help: str,
 
 def _scoped(scope: str, text: str) -> str:
     return f"{scope}{text[0].lower()}{text[1:]}" if scope else text
+
+
+# ---------------------------------------------------------------------------
+# Precision: fp32, or int8 through onnxruntime's static quantization
+
+PRECISIONS = ("fp32", "int8")
+_QUANT_FLAGS = {"per_channel": "--per-channel/--per-tensor", "reduce_range": "--reduce-range",
+                "quant_format": "--quant-format", "calibration": "--calibration",
+                "calibration_samples": "--calibration-samples",
+                "activation_type": "--activation-type"}
+
+
+def precision_option(help_text: str) -> Callable[[Any], Any]:
+    return click.option("--precision", type=click.Choice(PRECISIONS), default="fp32",
+                        show_default=True, help=help_text)
+
+
+def quant_options(f: Any) -> Any:
+    """The int8 quantization options (onnxruntime's quantize_static), with its defaults."""
+    from ..onnxio import quantopts as q
+
+    options = [
+        click.option("--per-channel/--per-tensor", default=True, show_default=True,
+                     help="int8: one weight scale per output channel, or per tensor."),
+        click.option("--reduce-range", is_flag=True,
+                     help="int8: 7-bit weights (avoids u8 x s8 saturation without VNNI)."),
+        click.option("--quant-format", type=click.Choice(q.FORMATS), default="qdq",
+                     show_default=True, help="int8: QuantizeLinear/DequantizeLinear pairs "
+                     "around float ops (qdq), or QLinear* operators (qoperator)."),
+        click.option("--calibration", type=click.Choice(q.CALIBRATIONS), default="minmax",
+                     show_default=True, help="int8: how activation ranges are calibrated."),
+        click.option("--calibration-samples", type=click.IntRange(1, q.MAX_SAMPLES),
+                     default=q.DEFAULT_SAMPLES, show_default=True,
+                     help="int8: synthetic calibration images (seeded, nothing downloaded)."),
+        click.option("--activation-type", type=click.Choice(q.ACTIVATION_TYPES),
+                     default="int8", show_default=True,
+                     help="int8: activations int8 (S8S8, onnxruntime's x86 default) or "
+                          "uint8 (U8S8); weights are int8."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def quant_of(ctx: click.Context, precision: str, values: dict[str, Any]) -> Any:
+    """The QuantOptions of an int8 run (None at fp32, where a quantization flag given on
+    the command line is a usage error)."""
+    from ..onnxio.quantopts import QuantOptions
+
+    given = [flag for key, flag in _QUANT_FLAGS.items()
+             if ctx.get_parameter_source(key) is click.core.ParameterSource.COMMANDLINE]
+    if precision != "int8":
+        if given:
+            raise click.UsageError(f"{given[0]} applies with --precision int8")
+        return None
+    return QuantOptions(per_channel=values["per_channel"], reduce_range=values["reduce_range"],
+                        format=values["quant_format"], calibration=values["calibration"],
+                        samples=values["calibration_samples"],
+                        activations=values["activation_type"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .. import api
@@ -21,6 +23,9 @@ from ._options import (
     model_options,
     output_option,
     plot_option,
+    precision_option,
+    quant_of,
+    quant_options,
     spec_only,
     timing_options,
 )
@@ -48,12 +53,19 @@ OPT_LEVELS = tuple(o.value for o in OptLevel)
 @click.option("--remeasure", is_flag=True,
               help="Measure the machine ceiling (peak GMAC/s, bandwidth) again, not from cache.")
 @dim_option
+@precision_option("fp32, or int8: the model quantized by onnxruntime's quantize_static "
+                  "(the options below), against int8 theory and the int8 GEMM roof.")
+@click.option("--compare-precision", is_flag=True,
+              help="Time fp32 and int8 in one run: per layer type (and with --per-layer per "
+                   "layer) fp32 time, int8 time and speed-up, model size and activation bytes.")
+@quant_options
 @click.pass_context
 def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: float | None,
           resolution: int | None, classes: int | None, threads: int | None, runs: int,
           min_time: float, warmup: int, per_layer: bool, by: str, opt_level: str,
           batch: int | None, fmt: str, output: str | None, plot: str | None, remeasure: bool,
-          dims: tuple[tuple[str, int], ...]) -> None:
+          dims: tuple[tuple[str, int], ...], precision: str, compare_precision: bool,
+          **quant: Any) -> None:
     """Time SPEC (or an ONNX file) with onnxruntime on this CPU, against theory.
 
     \b
@@ -68,31 +80,26 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
     imports from it (--per-layer requires them; --dim and --res bind symbolic
     dimensions). Ctrl-C prints what was measured so far (exit 130). --plot draws
     the roofline (every layer under the compute and memory roofs).
+
+    \b
+    --precision int8 times the model quantized by onnxruntime (QDQ, per-channel,
+    S8S8, MinMax on synthetic images by default); --compare-precision times fp32
+    and int8 one after the other and prints the speed-up per layer type.
     """
     from ..bench.result import BenchInterrupted
     from ..core.files import check_target
 
+    options = _quantization(ctx, precision, compare_precision, quant, fmt)
     settings = dict(threads=threads, runs=runs, warmup=warmup, min_time=min_time,
                     opt_level=opt_level, remeasure=remeasure)
-    if is_onnx(target):
-        assert target is not None
-        spec_only(ctx, target, "alpha", "depth", "classes")
-        subject, protect = str(target), [str(target)]
-        settings.update(batch=batch, per_layer=True if per_layer else None,
-                        dims=dims_of(dims), resolution=resolution)
-    else:
-        if dims:
-            raise click.UsageError("--dim applies to ONNX models")
-        spec_obj = load_spec(target)
-        subject = api.build(spec_obj, alpha, resolution, depth=depth, classes=classes)
-        protect = [spec_obj.path]
-        settings.update(batch=batch or 1, per_layer=True)
+    subject, protect = _subject(ctx, target, options, alpha, depth, resolution, classes,
+                                dims, batch, per_layer, settings)
     if output not in (None, "-"):
         check_target(output)        # before a run that may take a while
     check_plot(plot)
     try:
         with progress_bar() as progress:
-            report = api.benchmark(subject, progress=progress, **settings)  # type: ignore
+            report = _run(subject, settings, options, compare_precision, progress)
     except BenchInterrupted as exc:
         if exc.report is None:
             raise
@@ -102,3 +109,49 @@ def bench(ctx: click.Context, target: str | None, alpha: float | None, depth: fl
         ctx.exit(EXIT_INTERRUPTED)
     emit(report, fmt, output, layers=per_layer, protect=protect, by=by)
     emit_plot(report, plot, protect=protect)
+
+
+def _subject(ctx: click.Context, target: str | None, options: Any, alpha: float | None,
+             depth: float | None, resolution: int | None, classes: int | None,
+             dims: tuple[tuple[str, int], ...], batch: int | None, per_layer: bool,
+             settings: dict[str, Any]) -> tuple[Any, list[str]]:
+    """What to time (a built graph, or an ONNX file's path) and the files to protect;
+    completes ``settings`` for it."""
+    if is_onnx(target):
+        assert target is not None
+        spec_only(ctx, target, "alpha", "depth", "classes")
+        if options is not None:
+            raise click.UsageError("--precision int8 and --compare-precision apply to specs: "
+                                   "an ONNX file is timed as it is")
+        settings.update(batch=batch, per_layer=True if per_layer else None,
+                        dims=dims_of(dims), resolution=resolution)
+        return str(target), [str(target)]
+    if dims:
+        raise click.UsageError("--dim applies to ONNX models")
+    spec_obj = load_spec(target)
+    settings.update(batch=batch or 1, per_layer=True)
+    return api.build(spec_obj, alpha, resolution, depth=depth, classes=classes), \
+        [spec_obj.path]
+
+
+def _quantization(ctx: click.Context, precision: str, compare_precision: bool,
+                  quant: dict[str, Any], fmt: str) -> Any:
+    """The int8 quantization options (None for an fp32 bench), the flags checked."""
+    if compare_precision:
+        if ctx.get_parameter_source("precision") is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--compare-precision times both precisions; drop "
+                                   "--precision")
+        if fmt == "html":
+            raise click.UsageError("--compare-precision writes table, json or markdown")
+        precision = "int8"      # the quantization options apply
+    return quant_of(ctx, precision, quant)
+
+
+def _run(subject: Any, settings: dict[str, Any], quant: Any, compare_precision: bool,
+         progress: Any) -> Any:
+    if compare_precision:
+        settings.pop("per_layer", None)
+        return api.compare_precision(subject, progress=progress, quant=quant, **settings)
+    if quant is not None:
+        settings.update(precision="int8", quant=quant)
+    return api.benchmark(subject, progress=progress, **settings)

@@ -87,7 +87,7 @@ _MAX_OPTIONS = {
     "max_latency_ms": "latency_median_ms", "max_p90_ms": "latency_p90_ms",
 }
 _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
-                 "threads": "--threads",
+                 "threads": "--threads", "precision": "--precision",
                  "tolerance": "--tolerance", "runs": "--runs", "min_time": "--min-time",
                  "warmup": "--warmup", "baselines": "--baseline", "dims": "--dim"}
 
@@ -117,6 +117,9 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
                    f"[default: {float(100 * DEFAULT_TOLERANCE):g}%].")
 @timing_options(threads_default=DEFAULT_THREADS, threads_help="Threads for latency limits.",
                 scope="Latency limits: ")
+@click.option("--precision", type=click.Choice(["fp32", "int8"]), default="fp32",
+              show_default=True, help="Latency limits: time the fp32 model, or the int8 one "
+                                      "quantized by onnxruntime (QDQ, per-channel, S8S8).")
 @format_option(*_FORMATS)
 @output_option
 @click.option("--report", "reports", type=REPORT, multiple=True,
@@ -126,7 +129,8 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
           baselines: tuple[str, ...], alpha: float | None, depth: float | None,
           resolution: int | None, dims: tuple[tuple[str, int], ...], threads: int,
-          tolerance: str | None, runs: int, min_time: float, warmup: int, fmt: str,
+          tolerance: str | None, runs: int, min_time: float, warmup: int, precision: str,
+          fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
     """Check a model budget: exit 0 if every limit holds, 1 if one is exceeded.
@@ -153,6 +157,7 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     one_off = bool(given or increases)
     if one_off:
         latency = {"threads": threads, "runs": runs, "min_time": min_time, "warmup": warmup,
+                   "precision": precision,
                    **({"tolerance": tolerance} if tolerance is not None else {})}
         budget = _one_off(target, alpha, resolution, given, increases, baselines, latency,
                           depth, dims_of(dims))

@@ -21,6 +21,9 @@ from ._options import (
     parse_classes,
     parse_depth,
     parse_resolution,
+    precision_option,
+    quant_of,
+    quant_options,
     timing_options,
 )
 from ._progress import progress_bar
@@ -56,11 +59,14 @@ def parse_model(text: str, defaults: dict[str, Any]) -> tuple[str, dict[str, Any
               help="Add each model's measured median latency and its ratio to the first.")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
+@precision_option("--bench: time the fp32 model, or the int8 one quantized by onnxruntime "
+                  "(the options below).")
+@quant_options
 @click.pass_context
 def compare(ctx: click.Context, models: tuple[str, ...], alpha: float | None,
             depth: float | None, resolution: int | None, classes: int | None, fmt: str,
             output: str | None, with_bench: bool, threads: int | None, runs: int,
-            min_time: float, warmup: int) -> None:
+            min_time: float, warmup: int, precision: str, **quant: Any) -> None:
     """Models side by side: MACs, parameters, memory, and ratios to the first model.
 
     \b
@@ -79,9 +85,15 @@ def compare(ctx: click.Context, models: tuple[str, ...], alpha: float | None,
         name, given = parse_model(text, defaults)
         items.append((name if is_onnx(name) else load_spec(name), given))
     bench = None
+    options = quant_of(ctx, precision, quant)
+    if precision != "fp32" and not with_bench:
+        raise click.UsageError("--precision applies to --bench (the measured latency); for "
+                               "int8 bytes, see mnprof cost --precision int8")
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
                                                  min_time=min_time)}
+        if precision != "fp32":
+            bench.update(precision=precision, quant=options)
     with progress_bar() as progress:
         report = api.compare(items, bench=bench, progress=progress)
     emit(report, fmt, output, protect=[s if isinstance(s, str) else s.path for s, _ in items])

@@ -20,6 +20,7 @@ from ._options import (
     model_options,
     output_option,
     plot_option,
+    precision_option,
     spec_argument,
     spec_only,
 )
@@ -37,10 +38,14 @@ FORMATS = (Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @output_option
 @plot_option
 @dim_option
+@precision_option("Bytes, intensity and peak activation memory at fp32, or at int8 as "
+                  "deployed (1 byte per activation and weight, int32 bias, per-channel "
+                  "scale and zero point).")
 @click.pass_context
 def cost(ctx: click.Context, spec: str | None, alpha: float | None, depth: float | None,
          resolution: int | None, classes: int | None, fmt: str, layers: bool, by: str,
-         output: str | None, plot: str | None, dims: tuple[tuple[str, int], ...]) -> None:
+         output: str | None, plot: str | None, dims: tuple[tuple[str, int], ...],
+         precision: str) -> None:
     """Exact MACs, parameters and memory of SPEC, per layer, per type and in total.
 
     SPEC is a YAML file or a built-in name (see `mnprof specs`); the default is
@@ -53,13 +58,14 @@ def cost(ctx: click.Context, spec: str | None, alpha: float | None, depth: float
     if is_onnx(spec):
         assert spec is not None
         spec_only(ctx, spec, "alpha", "depth", "classes")
-        report = api.cost(spec, resolution=resolution, dims=dims_of(dims))
+        report = api.cost(spec, resolution=resolution, dims=dims_of(dims), precision=precision)
         emit(report, fmt, output, layers=layers, protect=[spec], by=by)
         emit_plot(report, plot, protect=[spec])
         return
     if dims:
         raise click.UsageError("--dim applies to ONNX models")
     spec_obj = load_spec(spec)
-    report = api.cost(spec_obj, alpha, resolution, depth=depth, classes=classes)
+    report = api.cost(spec_obj, alpha, resolution, depth=depth, classes=classes,
+                      precision=precision)
     emit(report, fmt, output, layers=layers, protect=[spec_obj.path], by=by)
     emit_plot(report, plot, protect=[spec_obj.path])

@@ -23,6 +23,9 @@ from ._options import (
     load_spec,
     output_option,
     plot_option,
+    precision_option,
+    quant_of,
+    quant_options,
     spec_argument,
     spec_only,
     timing_options,
@@ -50,12 +53,14 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
 @dim_option
+@precision_option("--bench: time the fp32 model, or the int8 one quantized by onnxruntime "
+                  "(the options below).")
+@quant_options
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
           depth: float | None, fmt: str, output: str | None, plot: str | None,
-          with_bench: bool,
-          threads: int | None, runs: int, min_time: float, warmup: int,
-          dims: tuple[tuple[str, int], ...]) -> None:
+          with_bench: bool, threads: int | None, runs: int, min_time: float, warmup: int,
+          dims: tuple[tuple[str, int], ...], precision: str, **quant: Any) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
@@ -66,29 +71,42 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     """
     check_plot(plot)
     bench = None
+    options = quant_of(ctx, precision, quant)
+    if precision != "fp32" and not with_bench:
+        raise click.UsageError("--precision applies to --bench (the measured latency); for "
+                               "int8 bytes, see mnprof cost --precision int8")
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
                                                  min_time=min_time)}
-    if is_onnx(spec):
-        assert spec is not None
-        spec_only(ctx, spec, "alphas", "depth")
-        with progress_bar() as progress:
-            report = api.sweep(spec, None, resolutions, dims=dims_of(dims), bench=bench,
-                               progress=progress)
-        protect = spec
-    else:
-        if dims:
-            raise click.UsageError("--dim applies to ONNX models")
-        spec_obj = load_spec(spec)
-        with progress_bar() as progress:
-            report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
-                               progress=progress)
-        protect = spec_obj.path
+        if precision != "fp32":
+            bench.update(precision=precision, quant=options)
+    report, protect = _sweep(ctx, spec, alphas, resolutions, depth, dims, bench)
     emit(report, fmt, output, protect=[protect])
     emit_plot(report, plot, protect=[protect])
     if report.interrupted:
         fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
         ctx.exit(EXIT_INTERRUPTED)
+
+
+def _sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
+           depth: float | None, dims: tuple[tuple[str, int], ...],
+           bench: dict[str, Any] | None) -> tuple[Any, str]:
+    """The sweep report of a spec or an ONNX file, and the file it must not overwrite."""
+    if is_onnx(spec):
+        assert spec is not None
+        spec_only(ctx, spec, "alphas", "depth")
+        if bench and bench.get("precision", "fp32") != "fp32":
+            raise click.UsageError("--precision int8 applies to specs: an ONNX file is timed "
+                                   "as it is")
+        with progress_bar() as progress:
+            return api.sweep(spec, None, resolutions, dims=dims_of(dims), bench=bench,
+                             progress=progress), spec
+    if dims:
+        raise click.UsageError("--dim applies to ONNX models")
+    spec_obj = load_spec(spec)
+    with progress_bar() as progress:
+        return api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
+                         progress=progress), spec_obj.path
 
 
 def timing_of(ctx: click.Context, **given: Any) -> dict[str, Any]:

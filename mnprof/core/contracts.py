@@ -13,3 +13,4 @@ CHECK_SCHEMA = "mnprof.check/1"
 COMPARE_SCHEMA = "mnprof.compare/1"
 PREDICT_SCHEMA = "mnprof.predict/1"
 MACHINE_SCHEMA = "mnprof.machine/2"   # /2: per-cache-level roofs
+PRECISION_SCHEMA = "mnprof.precision/1"

@@ -36,6 +36,7 @@ class SavedReport:
     file: str
     values: Mapping[str, int | float]           # metric -> value
     threads: int | None                         # a bench report's thread count
+    precision: str | None = None                # a bench report's: fp32 | int8
 
 
 def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -> BaselineValue:
@@ -45,6 +46,11 @@ def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -
                 raise SpecError(f"{r.file} was measured with {r.threads} threads; this limit "
                                 f"runs with {limit.bench.threads}", file=model.where.file,
                                 line=limit.line, field=limit.field)
+            if limit.bench and r.precision is not None and \
+                    r.precision != limit.bench.precision:
+                raise SpecError(f"{r.file} times the {r.precision} model; this limit times "
+                                f"the {limit.bench.precision} one", file=model.where.file,
+                                line=limit.line, field=limit.field)
             return BaselineValue(r.file, r.values[limit.metric])
     m = METRICS[limit.metric]
     saved_by = "mnprof bench" if m.unit is Unit.MS else "mnprof cost"
@@ -53,10 +59,8 @@ def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -
                     line=limit.line, field=limit.field)
 
 
-def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
-    def bad(message: str) -> SpecError:
-        return model.where.error(f"{path}: {message}", "baseline")
-
+def _read_json(path: str, bad: Callable[[str], SpecError]) -> dict[str, Any]:
+    """A saved report's JSON object, bounded; a one-line error naming the baseline."""
     try:
         data = json.loads(read_text(path, what="baseline", max_bytes=MAX_REPORT_BYTES),
                           parse_constant=_no_constant)
@@ -71,6 +75,14 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
     if not isinstance(data, dict) or not isinstance(data.get("schema"), str):
         raise bad("not an mnprof report (no `schema` field); save one with mnprof cost "
                   "--format json --output FILE")
+    return data
+
+
+def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
+    def bad(message: str) -> SpecError:
+        return model.where.error(f"{path}: {message}", "baseline")
+
+    data = _read_json(path, bad)
     schema = data["schema"]
     if isinstance(data.get("model"), str) and data["model"] != graph.model:
         raise bad(f"is a report of model {data['model']!r:.60}; this model is "
@@ -111,6 +123,9 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
         env = data.get("environment")
         got = env.get("threads") if isinstance(env, dict) else None
         threads = got if isinstance(got, int) and not isinstance(got, bool) else None
+        precision = data.get("precision", "fp32")
+        return SavedReport(path, values, threads,
+                           precision if precision in ("fp32", "int8") else None)
     return SavedReport(path, values, threads)
 
 

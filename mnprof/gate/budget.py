@@ -16,6 +16,7 @@ A budget lists the models a team ships and the limits each must keep::
           params: {max: 1.4M, max_increase: 0%}
           peak_activation_bytes: 1.5MiB
           latency_median_ms: {max: 12, threads: 1, tolerance: 5%}
+          latency_p90_ms: {max: 9, precision: int8}   # the model quantized to int8
 
 Numbers are read by ``mnprof.gate.amounts``. ``max_increase`` is a percentage of
 the baseline ("1%") or an amount in the metric's unit ("100K"). Every mistake is a
@@ -94,7 +95,8 @@ TOP_FIELDS = ("models", "description")
 MODEL_FIELDS = ("name", "spec", "model", "dims", "alpha", "depth", "resolution", "baseline",
                 "limits")
 RULES = ("max", "max_increase")
-BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
+BENCH_FIELDS = ("threads", "runs", "warmup", "min_time", "precision")
+PRECISIONS = ("fp32", "int8")
 LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
 
 
@@ -111,6 +113,7 @@ class BenchSettings:
     runs: int = DEFAULT_RUNS
     warmup: int = DEFAULT_WARMUP
     min_time: float = DEFAULT_MIN_TIME
+    precision: str = "fp32"         # int8: the model quantized by onnxruntime (its defaults)
 
 
 @dataclass(frozen=True)
@@ -320,7 +323,8 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
             runs=parsed("runs", lambda v: _int(v, 1, MAX_RUNS), DEFAULT_RUNS),
             warmup=parsed("warmup", lambda v: _int(v, 0, MAX_WARMUP), DEFAULT_WARMUP),
             min_time=parsed("min_time", lambda v: parse_seconds(v, MAX_MIN_TIME),
-                            DEFAULT_MIN_TIME))
+                            DEFAULT_MIN_TIME),
+            precision=parsed("precision", _precision, "fp32"))
     out = []
     for rule in RULES:
         if rule not in value:
@@ -336,6 +340,12 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
                          field=field if shorthand else f"{field}.{rule}",
                          tolerance=tolerance, bench=bench))
     return out
+
+
+def _precision(value: Any) -> str:
+    if value not in PRECISIONS:
+        raise ValueError(f"must be one of {', '.join(PRECISIONS)}, got {value!r:.40}")
+    return str(value)
 
 
 def _int(value: Any, low: int, high: int) -> int:

@@ -193,7 +193,8 @@ def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
             if limit.bench not in measured:
                 if progress:
                     b = limit.bench
-                    progress(f"measuring the latency of {p.label}: {b.threads} thread"
+                    progress(f"measuring the {b.precision} latency of {p.label}: {b.threads} "
+                             f"thread"
                              f"{'s' if b.threads != 1 else ''}, at least {b.runs} runs "
                              f"and {b.min_time:g} s", 0, 0)
                 measured[limit.bench] = _measure_located(p, limit)
@@ -279,7 +280,9 @@ def measure(graph: Graph, settings: BenchSettings) -> Measurement:
         raise MnprofError(f"latency limits need onnx and onnxruntime, which cannot be "
                           f"loaded ({exc})") from None
     report = measure_latency(graph, threads=settings.threads, runs=settings.runs,
-                             warmup=settings.warmup, min_time=settings.min_time)
+                             warmup=settings.warmup, min_time=settings.min_time,
+                             **({"precision": settings.precision}
+                                if settings.precision != "fp32" else {}))
     if report.interrupted:      # Ctrl-C after some runs: a part of a measurement is no verdict
         raise BenchInterrupted(report)
     return Measurement(settings, report.latency_ms)

@@ -90,7 +90,8 @@ def detail(r: CheckResult) -> str:
 
 def measurement_text(m: Measurement) -> str:
     s, threads = m.stats, m.settings.threads
-    return (f"{s.runs} timed runs after {m.settings.warmup} warm-up, {threads} thread"
+    model = "int8 model, " if m.settings.precision == "int8" else ""
+    return (f"{model}{s.runs} timed runs after {m.settings.warmup} warm-up, {threads} thread"
             f"{'s' if threads != 1 else ''}: median {s.median:.3f} ms, p10 {s.p10:.3f}, "
             f"p90 {s.p90:.3f} ms, stdev {s.stdev:.3f} ms ({100 * s.stdev / s.median:.1f}% of "
             "median)")
@@ -118,7 +119,9 @@ def result_to_dict(r: CheckResult) -> dict[str, Any]:
         "measurement": None if m is None else {
             "threads": m.settings.threads, "runs": m.stats.runs, "warmup": m.settings.warmup,
             "min_time_s": m.settings.min_time, "median_ms": m.stats.median,
-            "p10_ms": m.stats.p10, "p90_ms": m.stats.p90, "stdev_ms": m.stats.stdev},
+            "p10_ms": m.stats.p10, "p90_ms": m.stats.p90, "stdev_ms": m.stats.stdev,
+            **({"precision": m.settings.precision}
+               if m.settings.precision != "fp32" else {})},
         "budget_line": r.line, "field": r.field,
     }
 

@@ -48,7 +48,10 @@ def _limit(unit: Any) -> dict[str, Any]:
                        "default": b.DEFAULT_WARMUP, "description": "untimed runs first"},
             "min_time": {"type": "number", "minimum": 0, "maximum": bs.MAX_MIN_TIME,
                          "default": b.DEFAULT_MIN_TIME,
-                         "description": "seconds of timed runs, at least"}})
+                         "description": "seconds of timed runs, at least"},
+            "precision": {"enum": list(b.PRECISIONS), "default": "fp32",
+                          "description": "the model timed: fp32, or int8 (quantized by "
+                                         "onnxruntime: QDQ, per-channel, S8S8)"}})
     assert tuple(fields) == (b.LATENCY_FIELDS if unit is u.Unit.MS else b.RULES)
     return {"anyOf": [_ref(unit.value), {
         "type": "object", "additionalProperties": False, "properties": fields,

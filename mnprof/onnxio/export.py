@@ -302,3 +302,5 @@ class ExportSummary:
     initializers: int
     bytes: int
     precision: str = "fp32"
+    quantization: str = ""             # int8: how (QuantOptions.describe())
+    notes: tuple[str, ...] = ()        # int8: CPU instruction sets, outputs vs fp32, ...
