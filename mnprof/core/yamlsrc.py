@@ -73,9 +73,12 @@ def load_yaml(text: str, *, file: str, what: str = "spec") -> Any:
         raise SpecError(f"invalid YAML: {problem}", file=file,
                         line=mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as exc:       # a control character: it has a position
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        raise SpecError(f"invalid YAML: character {exc.character!r} is not allowed in YAML "
-                        "text", file=file, line=line) from None
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        raise SpecError(f"invalid YAML: character U+{char:04X} is not allowed in YAML text "
+                        "(a control character)", file=file,
+                        line=_line_at(text, exc.position)) from None
+    except UnicodeError:                         # a lone surrogate (only from the library)
+        raise SpecError("invalid YAML: the text is not valid Unicode", file=file) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
     except RecursionError:
@@ -86,6 +89,14 @@ def load_yaml(text: str, *, file: str, what: str = "spec") -> Any:
     return _Converter(file).convert(root)
 
 
+def _line_at(text: str, position: int) -> int:
+    """The line of ``position``: libyaml counts UTF-8 bytes, PyYAML's own reader characters."""
+    position = max(position, 0)
+    if _Loader is not yaml.SafeLoader:
+        return text.encode("utf-8", "replace")[:position].count(b"\n") + 1
+    return text.count("\n", 0, position) + 1
+
+
 def load_file(path: str | os.PathLike[str], *, what: str = "spec",
               max_bytes: int = MAX_TEXT_BYTES) -> Any:
     """The YAML file ``path`` as plain values; every failure a one-line error."""
@@ -94,8 +105,8 @@ def load_file(path: str | os.PathLike[str], *, what: str = "spec",
     except SpecError:
         raise
     except MnprofError as exc:
-        raise SpecError(str(exc).removeprefix(f"{os.fspath(path)}: "),
-                        file=os.fspath(path)) from None
+        raw = str(exc.args[0]) if exc.args else str(exc)   # before escaping: the path as given
+        raise SpecError(raw.removeprefix(f"{os.fspath(path)}: "), file=os.fspath(path)) from None
     return load_yaml(text, file=os.fspath(path), what=what)
 
 

@@ -33,13 +33,16 @@ MAX_EXTERNAL_BYTES = 16 * 2**30    # external data of one model, all files toget
 def load_model(model: onnx.ModelProto | str | os.PathLike[str], *,
                external_data: bool = True) -> onnx.ModelProto:
     """``model`` itself (validated), or the model in the file ``model``."""
+    if isinstance(model, (str, os.PathLike)):   # read first: a bad path fails before onnx loads
+        name = os.fspath(model)
+        data = read_bytes(name, what="ONNX model", max_bytes=MAX_MODEL_BYTES)
     import onnx
 
     if isinstance(model, onnx.ModelProto):
         check_model_graph(model, str(model.graph.name or "<model>"))
         return model
-    name = os.fspath(model)
-    data = read_bytes(name, what="ONNX model", max_bytes=MAX_MODEL_BYTES)
+    if not isinstance(model, (str, os.PathLike)):
+        raise MnprofError(f"not an ONNX model or a path: {type(model).__name__}")
     proto = onnx.ModelProto()
     try:
         proto.ParseFromString(data)
