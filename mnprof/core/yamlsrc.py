@@ -117,9 +117,19 @@ class _Converter:
         self.depth = 0
         self.active: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
+        self.path: list[str | int] = []      # keys and indexes down to the value at hand
 
     def fail(self, node: yaml.Node, message: str) -> SpecError:
-        return SpecError(message, file=self.file, line=node.start_mark.line + 1)
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path)
+        return SpecError(message, file=self.file, line=node.start_mark.line + 1,
+                         field=field.lstrip(".") or None)
+
+    def item(self, key: str | int, node: yaml.Node) -> Any:
+        self.path.append(key)
+        try:
+            return self.convert(node)
+        finally:
+            self.path.pop()
 
     def convert(self, node: yaml.Node) -> Any:
         self.count += 1
@@ -138,7 +148,7 @@ class _Converter:
             if isinstance(node, yaml.SequenceNode):
                 if node.tag != _SEQ:
                     raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed")
-                out = LSeq(self.convert(item) for item in node.value)
+                out = LSeq(self.item(i, item) for i, item in enumerate(node.value))
                 out.line = node.start_mark.line + 1
                 out.lines = [item.start_mark.line + 1 for item in node.value]
                 return out
@@ -182,7 +192,7 @@ class _Converter:
             if key in out.lines:
                 raise self.fail(key_node, f"duplicate key {key!r} (first on line "
                                           f"{out.lines[key]})")
-            out[key] = self.convert(value_node)
+            out[key] = self.item(key, value_node)
             out.lines[key] = key_node.start_mark.line + 1
         for key, value, line in merged:      # explicit keys win over merged ones
             if key not in out:
