@@ -89,10 +89,10 @@ def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
 def _timed(report: Any, graphs: list[Graph], options: dict[str, Any],
            progress: Progress | None, labels: list[str]) -> Any:
     from .bench.measure import measure_each
-    stats, threads, interrupted = measure_each(graphs, progress=progress, labels=labels,
-                                               **options)
-    return replace(report, latencies=tuple(stats), latency_threads=threads,
-                   latency_kind="measured", interrupted=interrupted)
+    m = measure_each(graphs, progress=progress, labels=labels, **options)
+    return replace(report, latencies=tuple(m.stats), latency_threads=m.threads,
+                   latency_kind="measured", interrupted=m.interrupted,
+                   latency_partial=m.partial, latency_load=m.load)
 
 
 def builtin_summaries() -> SpecsReport:

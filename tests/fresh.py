@@ -16,6 +16,7 @@ import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from .paths import ROOT
 
@@ -79,12 +80,15 @@ print(json.dumps(out))
 """
 
 
-def mnprof_many(cases: list[list[str]], *, cwd: Path, timeout: float = 60
-                ) -> list[subprocess.CompletedProcess[str]]:
+def mnprof_many(cases: list[list[str]], *, cwd: Path, timeout: float = 60,
+                preexec_fn: Any = None) -> list[subprocess.CompletedProcess[str]]:
     """Each of ``cases`` through the CLI's entry point, one after the other in ONE fresh
-    process (cheaper than a process each; still nothing pre-imported by the tests)."""
+    process (cheaper than a process each; still nothing pre-imported by the tests).
+    Only Python's stderr is captured per case: a check of what native code prints on
+    file descriptor 2 needs a process of its own (``mnprof``)."""
     proc = subprocess.run([sys.executable, "-c", _MANY, json.dumps(cases)], cwd=cwd,
-                          text=True, capture_output=True, timeout=timeout, env=env_for(cwd))
+                          text=True, capture_output=True, timeout=timeout, env=env_for(cwd),
+                          preexec_fn=preexec_fn)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [subprocess.CompletedProcess(args, code, out, err)
             for args, (code, out, err) in zip(cases, json.loads(proc.stdout), strict=True)]

@@ -41,6 +41,8 @@ class CompareReport:
     latency_threads: int = 0
     latency_kind: str = ""
     interrupted: bool = False
+    latency_partial: bool = False       # Ctrl-C inside the last measured row (fewer runs)
+    latency_load: float | None = None   # the highest load average seen at a row's start
 
 
 def ratio(a: int | float, b: int | float) -> float | None:

@@ -204,6 +204,8 @@ class SweepReport:
     latency_threads: int = 0
     latency_kind: str = ""              # "measured" | "predicted"
     interrupted: bool = False           # a measured sweep stopped by Ctrl-C
+    latency_partial: bool = False       # ... inside its last measured row (fewer runs)
+    latency_load: float | None = None   # the highest load average seen at a row's start
 
 
 def sweep_to_dict(r: SweepReport) -> dict[str, Any]:

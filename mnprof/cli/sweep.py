@@ -61,7 +61,7 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
                            progress=progress)
     emit(report, fmt, output, protect=[spec_obj.path])
     if report.interrupted:
-        fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
+        fail("interrupted; the sweep is partial (see its INTERRUPTED note)")
         ctx.exit(EXIT_INTERRUPTED)
 
 
