@@ -17,7 +17,22 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ..fresh import env_for
+
+_RUNNING: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left():
+    """A failed test must not leave its mnprof running (it may time for 10 minutes)."""
+    yield
+    while _RUNNING:
+        proc = _RUNNING.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 class _Run:
@@ -31,6 +46,7 @@ class _Run:
                                      text=True, stdout=subprocess.PIPE, stderr=slave,
                                      env=env_for(tmp_path, TMPDIR=str(tmp_path / "tmp")))
         os.close(slave)
+        _RUNNING.append(self.proc)
         self.master, self.seen = master, ""
 
     def read(self, timeout: float) -> None:
