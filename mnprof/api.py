@@ -111,18 +111,17 @@ def export_onnx(spec: SpecLike, output: str | Path, *, alpha: float | None = Non
                 fold_bn: bool = False, batch: int | None = 1) -> ExportSummary:
     """Write the ONNX model of ``spec`` to ``output`` atomically (never over the spec's
     own file); return what was written."""
-    from .onnxio.export import DEFAULT_OPSET, ExportSummary, export_model, save_model
+    from .onnxio.export import DEFAULT_OPSET, ExportSummary, export_model, write_model
 
     s = _as_spec(spec)
     graph = build(s, alpha, resolution, depth=depth, classes=classes)
     opset = DEFAULT_OPSET if opset is None else opset
-    model = export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
-                         check=False)
-    size = save_model(model, output, protect=[s.path] if s.path else [])
+    size, nodes, initializers = write_model(
+        lambda: export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
+                             check=False), output, protect=[s.path] if s.path else [])
     return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
-                         resolution=graph.resolution, opset=opset,
-                         nodes=len(model.graph.node),
-                         initializers=len(model.graph.initializer), bytes=size)
+                         resolution=graph.resolution, opset=opset, nodes=nodes,
+                         initializers=initializers, bytes=size)
 
 
 def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
