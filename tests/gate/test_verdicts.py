@@ -193,3 +193,21 @@ def test_library_errors_are_mnprof_errors(tmp_path):
     path.write_text(model_yaml('macs: "８０M"\n'))
     with pytest.raises(MnprofError, match="models\\[0\\].limits.macs"):
         mnprof.check_budget(path)
+
+
+@pytest.mark.parametrize("model, line, words", [
+    ("spec: !!bool mobilenet_v1", 2, ["!!bool value 'mobilenet_v1' cannot be read"]),
+    ("spec: mobilenet_v1\n    alpha: " + "9" * 400, 3, ["too large"]),
+    ("spec: mobilenet_v1\n    alpha: " + "9" * 5000, 3, ["cannot be read"]),
+    ("spec: mobilenet_v1\n    alpha: 1e308", 3, ["alpha"]),
+    ("spec: mobilenet_v1\n    resolution: 100000", 3, ["resolution"]),
+    ("spec: " + "[" * 400, 2, ["invalid YAML"]),
+    ("spec: /dev/zero", 2, ["not a regular file"]),
+])
+def test_bad_model_entries_are_one_line(run, budget, model, line, words):
+    """KeyError, MemoryError and RecursionError escaped from these with exit 1."""
+    path = budget(f"models:\n  - {model}\n    limits: {{macs: 1G}}\n")
+    got = error_line(run("check", path))
+    assert got.startswith(f"mnprof: error: {path}:{line}:") or path in got, got
+    for w in words:
+        assert w in got, got
