@@ -161,11 +161,11 @@ def test_ci_doc_one_off_forms_and_the_workflow_command(cwd):
 def test_readme_library_example(cwd):
     block = re.search(r"```python\n(import mnprof\n.*?)```", README, flags=re.S)
     assert block, "the README's library example moved"
-    code = block.group(1) + "print(report.totals.macs, len(rows.rows))\n"
+    code = block.group(1) + "print(report.totals.macs, len(grid.rows))\n"
     out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
                          text=True, timeout=60, env=env_for(cwd))
     assert out.returncode == 0, out.stderr
-    macs, n = out.stdout.split()
+    macs, n = out.stdout.split("\n")[-2].split()       # the last line: what was added here
     assert int(macs) > 0 and n == "4"
 
 
