@@ -42,6 +42,7 @@ SPECS = {p.stem: p.read_text() for p in sorted((ROOT / "mnprof" / "specs").glob(
 QUICK = ["--runs", "1", "--min-time", "0", "--warmup", "0"]
 TIMEOUT = 30.0                  # seconds per case
 FRESH_EVERY = 3000              # cases per worker before a fresh one
+MAX_TIMED_PARAMS = 20_000_000   # a mutated spec larger than this is costed, not exported
 
 NASTY = ["0", "-1", "1e308", "1.0e308", "-1.0e308", ".nan", ".inf", "-.inf", "9" * 400,
          "9" * 5000, "4611686018427387905", "0.0000001K", "1e999", '"1e-999"', "８０M",
@@ -94,8 +95,10 @@ BUDGET = """models:
 
 
 class Maker:
-    def __init__(self, seed: int, onnx_seeds: dict[str, bytes], baseline: str) -> None:
+    def __init__(self, seed: int, onnx_seeds: dict[str, bytes], baseline: str,
+                 work: Path) -> None:
         self.r = random.Random(seed)
+        self.work = work
         self.onnx = onnx_seeds
         self.baseline = baseline
 
@@ -138,6 +141,19 @@ class Maker:
             lines = lines or [""]
         return "".join(lines)
 
+    def too_big(self, text: str) -> bool:
+        """Whether a mutated spec builds a legal model too large to export or time in a
+        case's deadline (`classes: 1048577` makes a 1 GB fc): its time is proportional
+        to its size, so it is slow, not hung; such a case is costed instead."""
+        import mnprof
+        from mnprof.core.errors import MnprofError
+        path = self.work / "probe.yaml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            return mnprof.cost(str(path), 0.25, 16).totals.params_framework > MAX_TIMED_PARAMS
+        except (MnprofError, RecursionError, MemoryError):
+            return False            # an error: quick whatever the command
+
     def model_args(self, timed: bool = False) -> list[str]:
         """--alpha, --res, ...: a model that is timed or exported stays small (a legal
         but large one, such as alpha 10 at 224, takes minutes: slow, not a hang)."""
@@ -162,6 +178,8 @@ class Maker:
         files = {"s.yaml": self.mutate_text(text)}
         command = r.choices(["cost", "sweep", "export", "check", "bench"],
                             [60, 20, 6, 13, 1])[0]
+        if command in ("export", "bench") and self.too_big(files["s.yaml"]):
+            command = "cost"
         args = [command, "s.yaml"]
         if command == "cost":
             args += ["-f", r.choice(["table", "json", "csv", "markdown"])] + self.model_args()
@@ -468,7 +486,7 @@ def main() -> None:
 def run(a: argparse.Namespace, work: Path) -> None:
     onnx, baseline = seed_files(work)
     (work / "cache").mkdir()
-    maker = Maker(a.seed, onnx, baseline)
+    maker = Maker(a.seed, onnx, baseline, work)
     counts: Counter[str] = Counter()
     bad: Counter[str] = Counter()
     spent: Counter[str] = Counter()         # seconds per kind of case
