@@ -60,6 +60,10 @@ def check_model_graph(model: Any, name: str) -> None:
     g = model.graph
     if not len(g.node):
         raise MnprofError(f"{name}: not a readable ONNX model (its graph has no nodes)")
+    if not all(isinstance(t, str) for t in _texts(model)):
+        # protobuf hands a string field that is not UTF-8 over as bytes
+        raise MnprofError(f"{name}: not a readable ONNX model (a name in it is not UTF-8 "
+                          "text)")
     if not any(o.domain in ("", "ai.onnx") for o in model.opset_import):
         raise MnprofError(f"{name}: not a readable ONNX model (no default-domain opset)")
     made = {i.name for i in g.input} | {t.name for t in g.initializer} | {""}
@@ -90,6 +94,18 @@ def check_model_graph(model: Any, name: str) -> None:
     if done != len(g.node):
         raise MnprofError(f"{name}: the graph has a cycle ({len(g.node) - done} nodes on or "
                           "after it); an ONNX graph must be acyclic")
+
+
+def _texts(model: Any) -> Any:
+    """Every string field mnprof reads or shows: names, op types, domains, metadata."""
+    g = model.graph
+    yield from (g.name, model.producer_name, model.producer_version, model.domain)
+    yield from (o.domain for o in model.opset_import)
+    for p in model.metadata_props:
+        yield from (p.key, p.value)
+    for n in g.node:
+        yield from (n.name, n.op_type, n.domain, *n.input, *n.output)
+    yield from (t.name for t in (*g.initializer, *g.input, *g.output, *g.value_info))
 
 
 def load_external(model: Any, folder: Path, name: str) -> None:

@@ -89,3 +89,18 @@ def test_opset_is_capped_at_what_onnxruntime_runs(tmp_path, run):
         assert f"from {MIN_OPSET} to {top}" in result.stderr
         assert "newest the installed onnx and onnxruntime both run" in result.stderr
     assert not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.parametrize("old, new", [(b"broken", b"\xadroken"), (b"Conv", b"C\xffnv"),
+                                      (b"\x01w\x12", b"\x01\xc3\x12")])
+def test_names_that_are_not_utf8(tmp_path, good, old, new):
+    """protobuf hands a string field that is not UTF-8 over as bytes; the bench's header
+    crashed concatenating it (found by the fuzzer). The loader refuses such a model."""
+    data = good.read_bytes()
+    assert old in data
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(data.replace(old, new, 1))
+    with pytest.raises(MnprofError, match="not UTF-8 text"):
+        count(bad)
+    with pytest.raises(MnprofError, match="not UTF-8 text"):
+        mnprof.benchmark(str(bad), runs=1, warmup=0, min_time=0)
