@@ -168,14 +168,14 @@ def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
 def _timed(report: Any, graphs: list[Graph], options: dict[str, Any],
            progress: Progress | None, labels: list[str]) -> Any:
     from .bench.measure import measure_each
-    stats, threads, interrupted = measure_each(graphs, progress=progress, labels=labels,
-                                               **options)
+    m = measure_each(graphs, progress=progress, labels=labels, **options)
     precision = ""
     if options.get("precision", "fp32") != "fp32":
         from .onnxio.quantopts import QuantOptions
         precision = f"int8 ({(options.get('quant') or QuantOptions()).describe()})"
-    return replace(report, latencies=tuple(stats), latency_threads=threads,
-                   latency_kind="measured", interrupted=interrupted,
+    return replace(report, latencies=tuple(m.stats), latency_threads=m.threads,
+                   latency_kind="measured", interrupted=m.interrupted,
+                   latency_partial=m.partial, latency_load=m.load,
                    latency_precision=precision)
 
 
@@ -197,21 +197,27 @@ def export_onnx(spec: SpecLike, output: str | Path, *, alpha: float | None = Non
     """Write the ONNX model of ``spec`` to ``output`` atomically (never over the spec's
     own file); return what was written. ``precision="int8"``: the model quantized by
     onnxruntime with ``quant`` (``mnprof.onnxio.quantopts.QuantOptions``)."""
-    from .onnxio.export import DEFAULT_OPSET, ExportSummary, export_model, save_model
+    from .onnxio.export import DEFAULT_OPSET, ExportSummary, export_model, save_model, write_model
 
     s = _as_spec(spec)
     graph = build(s, alpha, resolution, depth=depth, classes=classes)
     opset = DEFAULT_OPSET if opset is None else opset
-    model = export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
-                         check=False)
-    extra: dict[str, Any] = {}
-    if precision == "int8":
-        from .bench.int8 import quantized_export
-        model, extra = quantized_export(graph, model, opset=opset, seed=seed, batch=batch,
-                                        quant=quant)
-    elif precision != "fp32":
+    protect = [s.path] if s.path else []
+    if precision == "fp32":         # the lean path: the weights held at most twice
+        size, nodes, initializers = write_model(
+            lambda: export_model(graph, opset=opset, seed=seed, fold_bn=fold_bn, batch=batch,
+                                 check=False), output, protect=protect)
+        return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
+                             resolution=graph.resolution, opset=opset, nodes=nodes,
+                             initializers=initializers, bytes=size)
+    if precision != "int8":
         raise MnprofError(f"precision must be fp32 or int8, got {precision!r:.40}")
-    size = save_model(model, output, protect=[s.path] if s.path else [])
+    from .bench.int8 import quantized_export
+    model, extra = quantized_export(graph, export_model(graph, opset=opset, seed=seed,
+                                                        fold_bn=fold_bn, batch=batch,
+                                                        check=False),
+                                    opset=opset, seed=seed, batch=batch, quant=quant)
+    size = save_model(model, output, protect=protect)
     return ExportSummary(path=str(output), model=graph.model, alpha=graph.alpha,
                          resolution=graph.resolution, opset=opset,
                          nodes=len(model.graph.node),

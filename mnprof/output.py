@@ -40,7 +40,9 @@ def _cost(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
 def _sweep(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .analysis.report import sweep_table, sweep_to_dict
     table, data = sweep_table(r), sweep_to_dict(r)
-    if r.latencies:       # measured or predicted: bench.report adds them
+    if r.latencies or r.interrupted:
+        # measured or predicted (or a measurement stopped before its first row): the
+        # bench's report module adds the columns and says what to trust
         from .bench.report import with_latency
         table, data = with_latency(table, data, r)
     return _one_table(table, data, fmt, color)
@@ -141,7 +143,12 @@ def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True
     if fmt is Format.HTML and kind == "PrecisionReport":
         raise _unsupported("precision", fmt)
     if fmt is Format.HTML:
-        from .viz.html import to_html
+        try:
+            from .viz.html import to_html  # type: ignore[import-not-found]
+        except ImportError:
+            raise MnprofError("format html is not available in this version of mnprof "
+                              "(its HTML reports are not installed); use table, json or "
+                              "markdown") from None
         return to_html(report)
     if fmt is Format.JUNIT and kind != "CheckReport":
         raise _unsupported(kind.removesuffix("Report").lower(), fmt)

@@ -42,6 +42,8 @@ class CompareReport:
     latency_kind: str = ""
     interrupted: bool = False
     latency_precision: str = ""         # "" (fp32) or how the int8 model timed was made
+    latency_partial: bool = False       # Ctrl-C inside the last measured row (fewer runs)
+    latency_load: float | None = None   # the highest load average seen at a row's start
 
 
 def ratio(a: int | float, b: int | float) -> float | None:

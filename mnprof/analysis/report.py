@@ -239,6 +239,8 @@ class SweepReport:
     latency_kind: str = ""              # "measured" | "predicted"
     interrupted: bool = False           # a measured sweep stopped by Ctrl-C
     latency_precision: str = ""         # "" (fp32) or how the int8 model timed was made
+    latency_partial: bool = False       # ... inside its last measured row (fewer runs)
+    latency_load: float | None = None   # the highest load average seen at a row's start
 
 
 def sweep_to_dict(r: SweepReport) -> dict[str, Any]:

@@ -124,15 +124,43 @@ def default_threads() -> int:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to new allocations (MemAvailable), or None if unknown."""
+    """Bytes this process may still allocate, or None if unknown: the machine's
+    MemAvailable, lowered by an address-space limit (``ulimit -v``) or a cgroup's
+    memory limit when those are tighter."""
+    found = []
     try:
         with open("/proc/meminfo", encoding="ascii", errors="replace") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    found.append(int(line.split()[1]) * 1024)
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    found += [x for x in (_address_space_left(), _cgroup_left()) if x is not None]
+    return min(found, default=None)
+
+
+def _address_space_left() -> int | None:
+    try:
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return max(0, soft - used)
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+
+
+def _cgroup_left() -> int | None:
+    try:
+        root = Path("/sys/fs/cgroup")
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return max(0, int(limit) - int((root / "memory.current").read_text()))
+    except (OSError, ValueError):
+        return None
 
 
 def load_average() -> float | None:

@@ -325,21 +325,48 @@ __all__ = ["DEFAULT_PROFILE_RUNS", "bench_graph", "check_memory", "explain",
 
 
 def measure_each(graphs: list[Graph], *, progress: Progress | None = None,
-                 labels: list[str] | None = None, **options: Any) -> tuple[list[Any], int, bool]:
-    """The end-to-end latency of each graph in turn (``sweep --bench``, ``compare --bench``):
-    (the LatencyStats measured, the threads used, whether Ctrl-C stopped it). A point
-    stopped part-way is dropped, never reported as if complete."""
+                 labels: list[str] | None = None, **options: Any) -> Measured:
+    """The end-to-end latency of each graph in turn (``sweep --bench``, ``compare --bench``).
+    Ctrl-C stops it: a point stopped inside its timed runs is kept and marked partial
+    (``Measured.partial``), never passed off as complete; the points after it are absent."""
     out: list[Any] = []
-    used = 0
+    used, loads = 0, []
     for i, graph in enumerate(graphs):
+        label = labels[i] if labels else graph.model
         if progress:
-            progress(f"timing {labels[i] if labels else graph.model}", i, len(graphs))
+            progress(f"timing {label}", i, len(graphs))
         try:
-            r = measure_latency(graph, **options)
+            r = measure_latency(graph, progress=_within(progress, label, i, len(graphs)),
+                                **options)
         except (BenchInterrupted, KeyboardInterrupt):
-            return out, used, True
-        if r.interrupted:
-            return out, used, True
+            return Measured(out, used, True, False, max(loads, default=None))
         out.append(r.latency_ms)
         used = r.threads
-    return out, used, False
+        if r.environment.load_average is not None:
+            loads.append(r.environment.load_average)
+        if r.interrupted:
+            return Measured(out, used, True, True, max(loads, default=None))
+    return Measured(out, used, False, False, max(loads, default=None))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What ``measure_each`` measured: each point's LatencyStats, the threads, whether
+    Ctrl-C stopped it, whether the last point is partial, the highest load average."""
+
+    stats: list[Any]
+    threads: int
+    interrupted: bool
+    partial: bool
+    load: float | None
+
+
+def _within(progress: Progress | None, label: str, i: int, n: int) -> Progress | None:
+    """The progress of one point's own measurement (warm-up, timed runs), labelled."""
+    if progress is None:
+        return None
+
+    def update(what: str, done: int, total: int) -> None:
+        progress(f"{i + 1}/{n} {label}: {what}", done, total)
+
+    return update

@@ -195,7 +195,10 @@ def machine_table(r: BenchReport) -> Table:
     assert m is not None
     cols = (Column("machine ceiling", numeric=False, key="metric"),
             Column("value", key="value"), Column("how", numeric=False, key="method"))
-    origin = f"cached, measured {m.measured_at}" if m.cached else f"measured now ({m.measured_at})"
+    origin = f"cached, measured {m.measured_at} ({_age(m.age_days)}" if m.cached \
+        else f"measured now ({m.measured_at}"
+    origin += ", load average " + ("unknown" if m.load_average is None
+                                   else f"{m.load_average:.2f}") + ")"
     rows = [("peak GMAC/s", _one_decimal(m.peak_gmacs_per_s), m.gemm_method),
             ("memory bandwidth GB/s", f"{m.bandwidth_gb_per_s:.1f}", m.copy_method)]
     for roof in m.memory_roofs:
@@ -207,6 +210,14 @@ def machine_table(r: BenchReport) -> Table:
         rows.append(("cache roofs", "", m.cache_method))
     rows.append(("source", "", origin + "; `--remeasure` to redo"))
     return Table("Machine ceiling", cols, tuple(rows))
+
+
+def _age(days: float | None) -> str:
+    if days is None:
+        return "age unknown"
+    if days < 1:
+        return f"{24 * days:.0f} hours ago" if days >= 1 / 24 else "less than an hour ago"
+    return f"{days:.0f} day{'s' if round(days) != 1 else ''} ago"
 
 
 def environment_table(r: BenchReport) -> Table:
@@ -271,13 +282,14 @@ def with_latency(table: Table, data: dict[str, Any], r: Any, *, ratios: bool = F
     """A sweep grid or a comparison with a latency column per row (a report whose
     ``latencies`` hold the bench's LatencyStats; ``ratios``: also latency / the first row's).
 
-    A row not measured (Ctrl-C stopped the run) shows no latency, and the note says so;
-    rows that varied a lot are counted in the note.
+    A row not measured (Ctrl-C stopped the run) shows no latency; a row stopped inside
+    its timed runs is marked PARTIAL; noisy rows and a busy machine are named.
     """
     lats = list(r.latencies) + [None] * (len(table.rows) - len(r.latencies))
+    partial = len(r.latencies) - 1 if r.latency_partial else -1
     cols = (*table.columns, Column("median ms", ms, "latency_median_ms"),
             Column("p90 ms", ms, "latency_p90_ms"), Column("runs", key="latency_runs"))
-    first = lats[0].median if lats and lats[0] else None
+    first = lats[0].median if lats and lats[0] and partial != 0 else None
     if ratios:
         cols += (Column("latency vs first", lambda v: f"{v:.2f}x", "latency_ratio"),)
 
@@ -288,20 +300,55 @@ def with_latency(table: Table, data: dict[str, Any], r: Any, *, ratios: bool = F
         return out
 
     rows = tuple((*row, *cells(s)) for row, s in zip(table.rows, lats, strict=True))
-    noisy = sum(1 for s in lats if s and s.runs > 1 and (s.p90 - s.p10) > 0.15 * s.median)
+    if r.interrupted:
+        cols += (Column("latency", numeric=False, key="latency_status"),)
+        rows = tuple((*row, "PARTIAL" if i == partial else "measured" if s else "not measured")
+                     for i, (row, s) in enumerate(zip(rows, lats, strict=True)))
+    labels = [f"{x.alpha:g}/{x.resolution}" if hasattr(x, "resolution") else str(x.label)
+              for x in r.rows]
+    notes = latency_notes(r, lats, partial, labels)
     precision = getattr(r, "latency_precision", "")
     note = (f"{table.note}; " if table.note else "") + \
         f"latency: onnxruntime on this CPU, {r.latency_threads} thread(s), median of timed runs" \
         + (f", model at {precision}" if precision else "")
-    if noisy:
-        note += (f"; {noisy} of {len(r.latencies)} points varied a lot ((p90 - p10) > 15% of "
-                 "the median): the machine may be busy, compare on an idle one")
-    if r.interrupted:
-        note += "; INTERRUPTED: rows without a latency were not measured"
-    out = {**data, "rows": [{**row, "latency_ms": latency_dict(s) if s else None}
-                            for row, s in zip(data["rows"], lats, strict=True)],
+    note += "".join(f"\n{n}" for n in notes)
+    noisy = sum(1 for s in lats if _noisy(s))
+    out = {**data, "rows": [{**row, "latency_ms": {**latency_dict(s), "partial": i == partial}
+                             if s else None}
+                            for i, (row, s) in enumerate(zip(data["rows"], lats, strict=True))],
            "bench": {"threads": r.latency_threads, "interrupted": r.interrupted,
-                     "noisy_points": noisy, "units": {"latency_ms": "milliseconds"}}}
+                     "noisy_points": noisy, "load_average": r.latency_load, "notes": notes,
+                     "units": {"latency_ms": "milliseconds"}}}
     if precision:           # a float run's document stays as it was
         out["bench"]["precision"] = precision
     return Table(table.title, cols, rows, table.footer, note), out
+
+
+def _noisy(s: Any) -> bool:
+    from .notes import NOISY_SPREAD
+    return bool(s) and s.runs > 1 and s.median > 0 and s.p90 - s.p10 > NOISY_SPREAD * s.median
+
+
+def latency_notes(r: Any, lats: list[Any], partial: int, labels: list[str]) -> list[str]:
+    """What not to trust in timed rows: a Ctrl-C, noisy rows, a busy machine."""
+    from .machine import is_busy
+    from .notes import NOISY_SPREAD
+    notes = []
+    if r.interrupted:
+        notes.append("INTERRUPTED (Ctrl-C): rows marked 'not measured' have no latency"
+                     + (f"; the PARTIAL row was stopped after {lats[partial].runs} timed "
+                        "runs, before its measurement was complete" if partial >= 0 else ""))
+    noisy = [f"{label} ({100 * (s.p90 - s.p10) / s.median:.0f}%)"
+             for label, s in zip(labels, lats, strict=False) if _noisy(s)]
+    if noisy:
+        what = "alpha/resolution " if labels and "/" in labels[0] else ""
+        notes.append(f"NOISY: runs vary a lot ((p90 - p10) / median over "
+                     f"{100 * NOISY_SPREAD:.0f}%) at {what}{', '.join(noisy)}: other "
+                     "processes may share the cores, so latencies of different rows may "
+                     "not compare; time on an idle machine, or with more --runs and "
+                     "--min-time.")
+    if r.latency_load is not None and is_busy(r.latency_load):
+        notes.append(f"BUSY: the load average was {r.latency_load:.2f} when a row started: "
+                     "latencies may be slower than on an idle machine and may not compare "
+                     "between rows.")
+    return notes

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -62,7 +63,9 @@ def session_options(threads: int, level: OptLevel, *, profile_dir: str | None = 
         raise MnprofError(f"this onnxruntime ({ort.__version__}) has no optimisation level "
                           f"{level.value!r}")
     so.graph_optimization_level = ort_level
-    so.log_severity_level = 3          # errors only: keep stderr for mnprof's own lines
+    # Fatal only: onnxruntime's errors come back as exceptions, which mnprof reports in
+    # one line; at "error" level its logger would also print them on stderr, unasked.
+    so.log_severity_level = 4
     if profile_dir is not None:
         so.enable_profiling = True
         so.profile_file_prefix = str(Path(profile_dir) / "profile")
@@ -71,9 +74,14 @@ def session_options(threads: int, level: OptLevel, *, profile_dir: str | None = 
     return so
 
 
+# "/onnxruntime_src/.../reshape_helper.h:91 onnxruntime::X::X(const T&, bool) " before the
+# message proper: where in onnxruntime's C++ the error was raised, not what went wrong.
+_SOURCE_LOCATION = re.compile(r"/\S+\.(?:h|hpp|cc|cpp):\d+ [^()]*\([^()]*\)(?: const)? ")
+
+
 def ort_message(exc: BaseException) -> str:
     """The first line of an onnxruntime error, without its source-location prefix."""
-    text = str(exc).strip()
+    text = _SOURCE_LOCATION.sub("", str(exc).strip())
     first = text.splitlines()[0] if text else type(exc).__name__
     return first[:300]
 

@@ -70,6 +70,10 @@ class MnprofGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
+        # onnxruntime's telemetry (on in its official builds) writes a session file and a
+        # database into the cache folder and its parent, and would send them on: a
+        # command-line tool does neither unasked. ORT_DISABLE_TELEMETRY=0 turns it back on.
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         try:
             signal.signal(signal.SIGTERM, _terminate)
         except ValueError:          # not the main thread (an embedding program): keep theirs

@@ -43,6 +43,12 @@ def parse_classes(text: str) -> int:
     return _number(text, "classes", lambda v: check_int("classes", v, 1, MAX_CLASSES), int)
 
 
+def parse_seconds(text: str) -> float:
+    """0 to MAX_MIN_TIME seconds; nan and inf are refused (click's FloatRange lets nan by)."""
+    from ..bench.settings import check_seconds
+    return _number(text, "min-time", lambda v: check_seconds("min-time", v), float)
+
+
 class _Typed(click.ParamType):
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
         self.name = name
@@ -81,6 +87,7 @@ DIM = _Typed("NAME=N", parse_dim)
 DEPTH = _Typed("DEPTH", parse_depth)
 RESOLUTION = _Typed("RES", parse_resolution)
 CLASSES = _Typed("N", parse_classes)
+SECONDS = _Typed("SECONDS", parse_seconds)
 ALPHA_LIST = _List("ALPHAS", parse_alpha)
 RESOLUTION_LIST = _List("RESOLUTIONS", parse_resolution)
 
@@ -206,7 +213,7 @@ def timing_options(*, threads_default: int | None, threads_help: str,
         click.option("--runs", type=click.IntRange(min=1, max=b.MAX_RUNS),
                      default=b.DEFAULT_RUNS, show_default=True,
                      help=_scoped(scope, "Time at least this many runs ...")),
-        click.option("--min-time", type=click.FloatRange(min=0, max=b.MAX_MIN_TIME),
+        click.option("--min-time", type=SECONDS,
                      default=b.DEFAULT_MIN_TIME, show_default=True,
                      help="... and for at least this many seconds."),
         click.option("--warmup", type=click.IntRange(min=0, max=b.MAX_WARMUP),

@@ -84,7 +84,7 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     emit(report, fmt, output, protect=[protect])
     emit_plot(report, plot, protect=[protect])
     if report.interrupted:
-        fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
+        fail("interrupted; the sweep is partial (see its INTERRUPTED note)")
         ctx.exit(EXIT_INTERRUPTED)
 
 

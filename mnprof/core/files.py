@@ -49,8 +49,9 @@ def read_bytes(path: str | os.PathLike[str], *, what: str, max_bytes: int) -> by
     if stat.S_ISDIR(st.st_mode):
         raise MnprofError(f"{name}: is a directory, not a {what} file")
     if not stat.S_ISREG(st.st_mode):
-        raise MnprofError(f"{name}: not a regular file (a FIFO, device or socket); a {what} "
-                          "must be a file")
+        article = "an" if what[:1].lower() in "aeio" or what.startswith("ONNX") else "a"
+        raise MnprofError(f"{name}: not a regular file (a FIFO, device or socket); {article} "
+                          f"{what} must be a file")
     if st.st_size > max_bytes:
         raise MnprofError(f"{name}: file is {st.st_size} bytes; a {what} may be at most "
                           f"{max_bytes}")

@@ -73,9 +73,12 @@ def load_yaml(text: str, *, file: str, what: str = "spec") -> Any:
         raise SpecError(f"invalid YAML: {problem}", file=file,
                         line=mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as exc:       # a control character: it has a position
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        raise SpecError(f"invalid YAML: character {exc.character!r} is not allowed in YAML "
-                        "text", file=file, line=line) from None
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+        raise SpecError(f"invalid YAML: character U+{char:04X} is not allowed in YAML text "
+                        "(a control character)", file=file,
+                        line=_line_at(text, exc.position)) from None
+    except UnicodeError:                         # a lone surrogate (only from the library)
+        raise SpecError("invalid YAML: the text is not valid Unicode", file=file) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", file=file) from None
     except RecursionError:
@@ -86,6 +89,14 @@ def load_yaml(text: str, *, file: str, what: str = "spec") -> Any:
     return _Converter(file).convert(root)
 
 
+def _line_at(text: str, position: int) -> int:
+    """The line of ``position``: libyaml counts UTF-8 bytes, PyYAML's own reader characters."""
+    position = max(position, 0)
+    if _Loader is not yaml.SafeLoader:
+        return text.encode("utf-8", "replace")[:position].count(b"\n") + 1
+    return text.count("\n", 0, position) + 1
+
+
 def load_file(path: str | os.PathLike[str], *, what: str = "spec",
               max_bytes: int = MAX_TEXT_BYTES) -> Any:
     """The YAML file ``path`` as plain values; every failure a one-line error."""
@@ -94,8 +105,8 @@ def load_file(path: str | os.PathLike[str], *, what: str = "spec",
     except SpecError:
         raise
     except MnprofError as exc:
-        raise SpecError(str(exc).removeprefix(f"{os.fspath(path)}: "),
-                        file=os.fspath(path)) from None
+        raw = str(exc.args[0]) if exc.args else str(exc)   # before escaping: the path as given
+        raise SpecError(raw.removeprefix(f"{os.fspath(path)}: "), file=os.fspath(path)) from None
     return load_yaml(text, file=os.fspath(path), what=what)
 
 
@@ -106,9 +117,19 @@ class _Converter:
         self.depth = 0
         self.active: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
+        self.path: list[str | int] = []      # keys and indexes down to the value at hand
 
     def fail(self, node: yaml.Node, message: str) -> SpecError:
-        return SpecError(message, file=self.file, line=node.start_mark.line + 1)
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path)
+        return SpecError(message, file=self.file, line=node.start_mark.line + 1,
+                         field=field.lstrip(".") or None)
+
+    def item(self, key: str | int, node: yaml.Node) -> Any:
+        self.path.append(key)
+        try:
+            return self.convert(node)
+        finally:
+            self.path.pop()
 
     def convert(self, node: yaml.Node) -> Any:
         self.count += 1
@@ -127,7 +148,7 @@ class _Converter:
             if isinstance(node, yaml.SequenceNode):
                 if node.tag != _SEQ:
                     raise self.fail(node, f"YAML tag {_short(node.tag)} is not allowed")
-                out = LSeq(self.convert(item) for item in node.value)
+                out = LSeq(self.item(i, item) for i, item in enumerate(node.value))
                 out.line = node.start_mark.line + 1
                 out.lines = [item.start_mark.line + 1 for item in node.value]
                 return out
@@ -171,7 +192,7 @@ class _Converter:
             if key in out.lines:
                 raise self.fail(key_node, f"duplicate key {key!r} (first on line "
                                           f"{out.lines[key]})")
-            out[key] = self.convert(value_node)
+            out[key] = self.item(key, value_node)
             out.lines[key] = key_node.start_mark.line + 1
         for key, value, line in merged:      # explicit keys win over merged ones
             if key not in out:

@@ -17,9 +17,11 @@ resolved against its baseline: ``floor(baseline * (1 + pct/100))`` for counts
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +76,9 @@ class CheckResult:
     measurement: Measurement | None = None
     line: int | None = None
     field: str = ""
+    # Wall time of the work that produced ``actual``, for JUnit's ``time``: work shared by
+    # several limits (a model's cost, one latency measurement) counts in the first.
+    seconds: float = dataclasses.field(default=0.0, compare=False)
 
     @property
     def unit(self) -> str:
@@ -148,9 +153,11 @@ class _Prepared:
     label: str
     graph: Graph
     baselines: Mapping[int, BaselineValue]      # index of a relative limit -> its baseline
+    seconds: float = 0.0                        # reading and building it
 
 
 def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
+    start = time.perf_counter()
     where = f"{budget.file}:{model.where.line}" if model.where.line else budget.file
     try:
         if model.onnx:
@@ -172,7 +179,7 @@ def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
     for i, limit in enumerate(model.limits):
         if limit.rule is Rule.MAX_INCREASE:
             baselines[i] = baseline_for(limit, reports, model)
-    return _Prepared(model, label, graph, baselines)
+    return _Prepared(model, label, graph, baselines, time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------
@@ -181,12 +188,15 @@ def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
 
 def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
     needs_cost = any(lim.bench is None for lim in p.model.limits)
+    start = time.perf_counter()
     cost = analyze(p.graph) if needs_cost else None
+    unclaimed = p.seconds + time.perf_counter() - start     # the first limit's time
     measured: dict[BenchSettings, Measurement] = {}
     results = []
     for i, limit in enumerate(p.model.limits):
         metric = METRICS[limit.metric]
         measurement = None
+        start = time.perf_counter()
         if limit.bench is None:             # a count: from the cost report
             value = metric.read(cost)
         else:                               # a latency: limits with equal settings share one
@@ -200,9 +210,11 @@ def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
                 measured[limit.bench] = _measure_located(p, limit)
             measurement = measured[limit.bench]
             value = metric.read(measurement.stats)
-        results.append(evaluate(limit, value, p.baselines.get(i), measurement=measurement,
-                                model=p.label, spec=p.model.spec, alpha=p.graph.alpha,
-                                resolution=p.graph.resolution))
+        result = evaluate(limit, value, p.baselines.get(i), measurement=measurement,
+                          model=p.label, spec=p.model.spec, alpha=p.graph.alpha,
+                          resolution=p.graph.resolution)
+        seconds, unclaimed = unclaimed + time.perf_counter() - start, 0.0
+        results.append(replace(result, seconds=seconds))
     return results
 
 

@@ -61,7 +61,18 @@ class Field:
         return out
 
     def bad(self, expected: str, value: Any) -> FieldError:
-        return FieldError(f"must be {expected}, got {value!r:.80}")
+        return FieldError(f"must be {expected}, got {value!r:.80}{_text_number_hint(value)}")
+
+
+def _text_number_hint(value: Any) -> str:
+    """YAML 1.1 reads 1e308 (no dot) as a string: say so when a string looks like a number."""
+    if not isinstance(value, str) or len(value) > 100:
+        return ""
+    try:
+        float(value)
+    except ValueError:
+        return ""
+    return " (text, not a number: YAML reads an exponent without a dot as text; write 1.0e3)"
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,8 @@ class FloatField(Field):
     closed: bool = False
 
     def coerce(self, value: Any) -> float:
-        over = value > self.maximum if self.closed else value >= self.maximum
-        if not is_number(value) or value < self.minimum or over:
+        if not is_number(value) or value < self.minimum or (
+                value > self.maximum if self.closed else value >= self.maximum):
             end = "]" if self.closed else ")"
             raise self.bad(f"a number in [{self.minimum:g}, {self.maximum:g}{end}", value)
         return float(value)

@@ -23,7 +23,7 @@ puts the model together:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -157,14 +157,13 @@ class OnnxEmitter:
             producer.input.append(bname)
         self.initializers[bname] = ((bias - mean) * s + beta).astype(np.float32)
 
-    def onnx_initializers(self) -> list[Any]:
-        """The initializers as ONNX tensors, each numpy array dropped once converted."""
+    def move_initializers(self, graph: Any) -> None:
+        """Append the initializers to ``graph`` (a GraphProto) as ONNX tensors, each numpy
+        array dropped once converted: the weights exist about once at any time."""
         from onnx import numpy_helper
-        out = []
         for store in (self.initializers, self.consts):
             for name in list(store):
-                out.append(numpy_helper.from_array(store.pop(name), name))
-        return out
+                graph.initializer.append(numpy_helper.from_array(store.pop(name), name))
 
 
 def _emit_all(graph: Graph, e: OnnxEmitter) -> tuple[str, dict[str, str]]:
@@ -218,12 +217,15 @@ def build_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
         if tensor not in seen:
             seen.add(tensor)
             (outputs if expose_layers else value_info).append(info(tensor, shapes[name]))
-    onnx_graph = helper.make_graph(e.nodes, graph.model, inputs, outputs,
-                                   initializer=e.onnx_initializers(), value_info=value_info)
+    # make_model copies the graph it is given: give it one without weights, then put
+    # the weights straight into the model's own graph
     opset_id = helper.make_opsetid("", opset)
-    model = helper.make_model(onnx_graph, opset_imports=[opset_id],
+    model = helper.make_model(helper.make_graph(e.nodes, graph.model, inputs, outputs,
+                                                value_info=value_info),
+                              opset_imports=[opset_id],
                               ir_version=helper.find_min_ir_version_for([opset_id]),
                               producer_name="mnprof", producer_version=__version__)
+    e.move_initializers(model.graph)
     model.doc_string = (f"{graph.model} at alpha {graph.alpha:g}, resolution "
                         f"{graph.resolution}: synthetic weights (seed {seed}), not trained")
     helper.set_model_props(model, _metadata(graph, totals, opset=opset, seed=seed,
@@ -243,12 +245,34 @@ def export_model(graph: Graph, *, opset: int = DEFAULT_OPSET, seed: int = 0,
 
 def serialize(model: onnx.ModelProto) -> bytes:
     """``model`` as bytes, proven by onnx's full checker (strict shape inference)."""
-    import onnx
+    data = _to_bytes(model)
+    _check_bytes(data)
+    return data
+
+
+def _to_bytes(model: onnx.ModelProto) -> bytes:
     if model.ByteSize() > MAX_PROTO_BYTES:
         raise MnprofError("the model is over 2 GiB, more than one ONNX file can hold")
-    data = model.SerializeToString()
+    return model.SerializeToString()
+
+
+def _check_bytes(data: bytes) -> None:
+    import onnx
     onnx.checker.check_model(data, full_check=True)
-    return data
+
+
+def write_model(make: Callable[[], onnx.ModelProto], path: str | Path, *,
+                protect: Sequence[str | Path] = ()) -> tuple[int, int, int]:
+    """Build a model with ``make`` and write it to ``path`` atomically (checked), holding
+    the weights at most twice: the model is dropped once serialized, before onnx's
+    checker parses the bytes. Returns (bytes, nodes, initializers)."""
+    model = make()
+    nodes, initializers = len(model.graph.node), len(model.graph.initializer)
+    data = _to_bytes(model)
+    del model
+    _check_bytes(data)
+    atomic_write(path, data, protect=protect)
+    return len(data), nodes, initializers
 
 
 def _rename(e: OnnxEmitter, old: str, new: str) -> None:

@@ -41,13 +41,16 @@ def load_model(model: onnx.ModelProto | str | os.PathLike[str], *,
     model's folder, within their files), not read: ``check_external`` and
     ``read_external`` read what is needed later.
     """
+    if isinstance(model, (str, os.PathLike)):   # read first: a bad path fails before onnx loads
+        name = os.fspath(model)
+        data = read_bytes(name, what="ONNX model", max_bytes=MAX_MODEL_BYTES)
     from .proto import pb
 
     if isinstance(model, pb().ModelProto):
         check_model_graph(model, str(model.graph.name or "<model>"))
         return model
-    name = os.fspath(model)
-    data = read_bytes(name, what="ONNX model", max_bytes=MAX_MODEL_BYTES)
+    if not isinstance(model, (str, os.PathLike)):
+        raise MnprofError(f"not an ONNX model or a path: {type(model).__name__}")
     proto = pb().ModelProto()
     try:
         proto.ParseFromString(data)
@@ -68,6 +71,10 @@ def check_model_graph(model: Any, name: str) -> None:
     g = model.graph
     if not len(g.node):
         raise MnprofError(f"{name}: not a readable ONNX model (its graph has no nodes)")
+    if not all(isinstance(t, str) for t in _texts(model)):
+        # protobuf hands a string field that is not UTF-8 over as bytes
+        raise MnprofError(f"{name}: not a readable ONNX model (a name in it is not UTF-8 "
+                          "text)")
     if not any(o.domain in ("", "ai.onnx") for o in model.opset_import):
         raise MnprofError(f"{name}: not a readable ONNX model (no default-domain opset)")
     made = {i.name for i in g.input} | {t.name for t in g.initializer} | {""}
@@ -166,6 +173,18 @@ def read_external(ref: ExternalRef, name: str) -> bytes:
     if len(data) != ref.length:
         raise MnprofError(f"{name}: external data {ref.path.name} ended early")
     return data
+
+
+def _texts(model: Any) -> Any:
+    """Every string field mnprof reads or shows: names, op types, domains, metadata."""
+    g = model.graph
+    yield from (g.name, model.producer_name, model.producer_version, model.domain)
+    yield from (o.domain for o in model.opset_import)
+    for p in model.metadata_props:
+        yield from (p.key, p.value)
+    for n in g.node:
+        yield from (n.name, n.op_type, n.domain, *n.input, *n.output)
+    yield from (t.name for t in (*g.initializer, *g.input, *g.output, *g.value_info))
 
 
 def load_external(model: Any, folder: Path, name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,18 +40,20 @@ def resolve_spec_path(spec: str | Path | None, *,
     looks_like_path = any(c in text for c in "/\\") or text.endswith((".yaml", ".yml"))
     if not looks_like_path and NAME_RE.match(text):
         builtin = builtin_dir() / f"{text}.yaml"
-        if builtin.is_file():
+        if _usable(builtin, Path.is_file):
             return builtin, f"specs/{text}.yaml"
-        if not _exists(path):
+        if not _usable(path, Path.exists):
             raise SpecError(f"no built-in spec {text!r} and no such file; built-ins: "
                             + ", ".join(builtin_names()), file=text)
     return path, text if base_dir is None else str(path)
 
 
-def _exists(path: Path) -> bool:
+def _usable(path: Path, test: Callable[[Path], bool]) -> bool:
+    """``test(path)``, False where the path cannot be asked about at all (permission
+    denied, a name too long, a NUL byte): reading it later says why, in one line."""
     try:
-        return path.exists()
-    except (OSError, ValueError):       # permission denied, a name too long: not "exists"
+        return test(path)
+    except (OSError, ValueError):
         return False
 
 
