@@ -78,16 +78,21 @@ def _specs(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     return to_text("", [specs_table(r)], color=color)
 
 
+def _with_notes(fmt: Format, header: str, tables: Any, notes: Any, color: bool) -> str:
+    """A report of tables and notes as markdown or text (bench and precision alike)."""
+    if fmt is Format.MARKDOWN:
+        return to_markdown(header, tables) + notes(markdown=True)
+    return to_text(header, tables, color=color) + notes()
+
+
 def _bench(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .bench.report import bench_header, bench_tables, bench_to_dict, notes_text
     if fmt is Format.JSON:
         return to_json(bench_to_dict(r))
     if fmt is Format.CSV:
         raise _unsupported("bench", fmt)
-    tables = bench_tables(r, layers=layers, by=by)
-    if fmt is Format.MARKDOWN:
-        return to_markdown(bench_header(r), tables) + notes_text(r, markdown=True)
-    return to_text(bench_header(r), tables, color=color) + notes_text(r)
+    return _with_notes(fmt, bench_header(r), bench_tables(r, layers=layers, by=by),
+                       lambda **k: notes_text(r, **k), color)
 
 
 def _precision(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
@@ -101,10 +106,8 @@ def _precision(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
         return to_json(precision_to_dict(r))
     if fmt is Format.CSV:
         raise _unsupported("precision", fmt)
-    tables = precision_tables(r, layers=layers)
-    if fmt is Format.MARKDOWN:
-        return to_markdown(precision_header(r), tables) + precision_notes(r, markdown=True)
-    return to_text(precision_header(r), tables, color=color) + precision_notes(r)
+    return _with_notes(fmt, precision_header(r), precision_tables(r, layers=layers),
+                       lambda **k: precision_notes(r, **k), color)
 
 
 def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:

@@ -11,7 +11,6 @@ with AVX-512 VNNI, AVX-VNNI or AMX it uses their dot-product instructions.
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -32,7 +31,7 @@ from .machine import (
     cpu_info,
     load_average,
 )
-from .runner import OptLevel, create_session, session_options, time_runs
+from .runner import fastest_run
 
 
 @dataclass(frozen=True)
@@ -121,15 +120,8 @@ def _int8_gemm(n: int, threads: int, a_type: str) -> tuple[float, int]:
     opset = helper.make_opsetid("", 13)
     model = helper.make_model(graph, opset_imports=[opset],
                               ir_version=helper.find_min_ir_version_for([opset]))
-    session = create_session(model.SerializeToString(), session_options(threads, OptLevel.ALL),
-                             what="the int8 GEMM micro-benchmark")
     low, high = (0, 256) if a_type == "uint8" else (-128, 128)
     feed = {"A": rng.integers(low, high, (n, n)).astype(a_type)}
-    try:
-        timing = time_runs(session, feed, warmup=3, runs=5, min_time=_GEMM_SECONDS)
-    finally:
-        del session
-        gc.collect()
-    if timing.interrupted:
-        raise KeyboardInterrupt
-    return n ** 3 / (min(timing.samples_ms) / 1000.0) / 1e9, len(timing.samples_ms)
+    best, runs = fastest_run(model.SerializeToString(), feed, threads=threads,
+                             what="the int8 GEMM micro-benchmark", min_time=_GEMM_SECONDS)
+    return n ** 3 / best / 1e9, runs

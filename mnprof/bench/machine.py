@@ -23,7 +23,6 @@ onnxruntime is imported only inside the measuring function.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import platform
@@ -38,7 +37,7 @@ from ..core.errors import MnprofError
 from ..core.files import atomic_write, read_text
 from ..core.progress import Progress
 from .caches import DRAM, MemoryRoof, cache_levels, measure_cache_roofs, pick
-from .runner import OptLevel, create_session, session_options, time_runs
+from .runner import fastest_run
 
 GEMM_SIZES = (512, 1024)    # square MatMuls; the best of both is the peak
 COPY_MIB = 256              # per array: well past any last-level cache here
@@ -338,18 +337,10 @@ def _gemm_peak(n: int, threads: int) -> tuple[float, int, int]:
     opset = helper.make_opsetid("", 13)
     model = helper.make_model(graph, opset_imports=[opset],
                               ir_version=helper.find_min_ir_version_for([opset]))
-    session = create_session(model.SerializeToString(), session_options(threads, OptLevel.ALL),
-                             what="the GEMM micro-benchmark")
     feed = {"A": rng.standard_normal((n, n), dtype=np.float32)}
-    try:
-        timing = time_runs(session, feed, warmup=3, runs=5, min_time=_GEMM_SECONDS)
-    finally:
-        del session
-        gc.collect()
-    if timing.interrupted:
-        raise KeyboardInterrupt
-    best = min(timing.samples_ms) / 1000.0
-    return n ** 3 / best / 1e9, n, len(timing.samples_ms)
+    best, runs = fastest_run(model.SerializeToString(), feed, threads=threads,
+                             what="the GEMM micro-benchmark", min_time=_GEMM_SECONDS)
+    return n ** 3 / best / 1e9, n, runs
 
 
 def _copy_bandwidth(threads: int) -> float:

@@ -197,6 +197,21 @@ def _checked_run(session: Any) -> Any:
     return checked
 
 
+def fastest_run(model: bytes, feed: dict[str, Any], *, threads: int, what: str,
+                min_time: float) -> tuple[float, int]:
+    """(seconds of the fastest run, runs made) of a micro-benchmark model in a session of
+    its own (a machine ceiling's GEMM), gone before anything else runs."""
+    session = create_session(model, session_options(threads, OptLevel.ALL), what=what)
+    try:
+        timing = time_runs(session, feed, warmup=3, runs=5, min_time=min_time)
+    finally:
+        del session
+        gc.collect()
+    if timing.interrupted:
+        raise KeyboardInterrupt
+    return min(timing.samples_ms) / 1000.0, len(timing.samples_ms)
+
+
 @dataclass(frozen=True)
 class Profiled:
     events: list[dict[str, Any]]

@@ -22,12 +22,11 @@ from ._options import (
     parse_depth,
     parse_resolution,
     precision_option,
-    quant_of,
     quant_options,
     timing_options,
 )
 from ._progress import progress_bar
-from .sweep import timing_of
+from .sweep import bench_options
 
 _SETTING = re.compile(r"^(.*):((?:(?:alpha|res|depth|classes)=[^,=:]+,?)+)$")
 _PARSE = {"alpha": ("alpha", parse_alpha), "res": ("resolution", parse_resolution),
@@ -84,16 +83,8 @@ def compare(ctx: click.Context, models: tuple[str, ...], alpha: float | None,
     for text in models:
         name, given = parse_model(text, defaults)
         items.append((name if is_onnx(name) else load_spec(name), given))
-    bench = None
-    options = quant_of(ctx, precision, quant)
-    if precision != "fp32" and not with_bench:
-        raise click.UsageError("--precision applies to --bench (the measured latency); for "
-                               "int8 bytes, see mnprof cost --precision int8")
-    if with_bench:
-        bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
-                                                 min_time=min_time)}
-        if precision != "fp32":
-            bench.update(precision=precision, quant=options)
+    bench = bench_options(ctx, with_bench, threads, precision, quant, runs=runs,
+                          warmup=warmup, min_time=min_time)
     with progress_bar() as progress:
         report = api.compare(items, bench=bench, progress=progress)
     emit(report, fmt, output, protect=[s if isinstance(s, str) else s.path for s, _ in items])

@@ -70,16 +70,8 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     draws the Pareto front of MACs against the latency (--bench) or the params.
     """
     check_plot(plot)
-    bench = None
-    options = quant_of(ctx, precision, quant)
-    if precision != "fp32" and not with_bench:
-        raise click.UsageError("--precision applies to --bench (the measured latency); for "
-                               "int8 bytes, see mnprof cost --precision int8")
-    if with_bench:
-        bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
-                                                 min_time=min_time)}
-        if precision != "fp32":
-            bench.update(precision=precision, quant=options)
+    bench = bench_options(ctx, with_bench, threads, precision, quant, runs=runs,
+                          warmup=warmup, min_time=min_time)
     report, protect = _sweep(ctx, spec, alphas, resolutions, depth, dims, bench)
     emit(report, fmt, output, protect=[protect])
     emit_plot(report, plot, protect=[protect])
@@ -107,6 +99,22 @@ def _sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolution
     with progress_bar() as progress:
         return api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
                          progress=progress), spec_obj.path
+
+
+def bench_options(ctx: click.Context, with_bench: bool, threads: int | None, precision: str,
+                  quant: dict[str, Any], **timing: Any) -> dict[str, Any] | None:
+    """What ``--bench`` times each row with (None without it): threads, the quick timing
+    unless given, the precision and quantization (``sweep`` and ``compare`` alike)."""
+    options = quant_of(ctx, precision, quant)
+    if precision != "fp32" and not with_bench:
+        raise click.UsageError("--precision applies to --bench (the measured latency); for "
+                               "int8 bytes, see mnprof cost --precision int8")
+    if not with_bench:
+        return None
+    bench = {"threads": threads, **timing_of(ctx, **timing)}
+    if precision != "fp32":
+        bench.update(precision=precision, quant=options)
+    return bench
 
 
 def timing_of(ctx: click.Context, **given: Any) -> dict[str, Any]:
