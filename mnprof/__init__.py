@@ -11,6 +11,10 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
 - ``benchmark(spec, alpha, resolution)``: onnxruntime latency, end to end and per layer;
 - ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``;
+- ``calibrate()``: this CPU's kernel models, saved as a device profile;
+- ``predict_latency(spec, alpha, resolution)``: latency predicted from the profile,
+  end to end and per layer (``sweep(..., predict={})`` for a grid);
+- ``validate_predictions(n)``: predictions against measurement on random variants;
 - ``render(report, fmt)``: any report as table, json, csv, markdown, junit or html.
 
 onnx, onnxruntime and numpy are imported only by the paths that need them.
@@ -24,17 +28,21 @@ from .api import (
     build,
     builtin_names,
     builtin_summaries,
+    calibrate,
     check_budget,
     compare,
     cost,
     export_onnx,
     load_spec,
     measure_latency,
+    predict_latency,
     sweep,
+    validate_predictions,
 )
 from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "compare", "cost", "export_onnx", "load_spec",
-           "measure_latency", "render", "sweep"]
+           "builtin_summaries", "calibrate", "check_budget", "compare", "cost", "export_onnx",
+           "load_spec", "measure_latency", "predict_latency", "render", "sweep",
+           "validate_predictions"]

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from .gate.budget import Budget
     from .gate.check import CheckReport
     from .onnxio.export import ExportSummary
+    from .predict.predictor import PredictReport
+    from .predict.summary import CalibrationReport
+    from .predict.validate import ValidationReport
 
 SpecLike = Spec | str | Path | None
 
@@ -45,11 +48,14 @@ def cost(spec: SpecLike = None, alpha: float | None = None, resolution: int | No
 
 def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *,
           depth: float | None = None, classes: int | None = None,
-          bench: dict[str, Any] | None = None, progress: Progress | None = None
-          ) -> SweepReport:
+          bench: dict[str, Any] | None = None, progress: Progress | None = None,
+          predict: dict[str, Any] | None = None) -> SweepReport:
     """Totals for every (alpha, resolution) pair, alpha-major; with ``bench`` (the options
-    of ``measure_latency``), each point's measured latency too."""
+    of ``measure_latency``), each point's measured latency too; with ``predict``
+    (``threads``, ``device``: a profile file), each point's predicted latency."""
     s = _as_spec(spec)
+    if predict is not None:
+        return _predicted_sweep(s, list(alphas), list(resolutions), depth, classes, predict)
     rows, graphs = [], []
     res_list = list(resolutions)
     for a in alphas:
@@ -63,6 +69,108 @@ def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *
         return report
     return _timed(report, graphs, bench, progress,
                   [f"alpha {r.alpha:g}, resolution {r.resolution}" for r in rows])
+
+
+def _predicted_sweep(s: Spec, alphas: list[float], resolutions: list[int],
+                     depth: float | None, classes: int | None,
+                     options: dict[str, Any]) -> SweepReport:
+    from .predict.device import resolve_profile
+    from .predict.grid import predict_grid
+
+    profile, _ = resolve_profile(options.get("threads"), options.get("device"))
+    if not alphas or not resolutions:
+        raise MnprofError("a sweep needs at least one alpha and one resolution")
+    rows = []
+    for a in alphas:
+        for res in resolutions:
+            r = analyze(build(s, a, res, depth=depth, classes=classes))
+            rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
+    latencies, note = predict_grid(
+        lambda a, r: build(s, a, r, depth=depth, classes=classes), alphas, resolutions,
+        profile)
+    info = {"device": profile.device.describe(), "profile": profile.path,
+            "threads": profile.device.threads, "note": note}
+    return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth,
+                       latencies=tuple(latencies), latency_threads=profile.device.threads,
+                       latency_kind="predicted", prediction=info)
+
+
+def predict_latency(target: SpecLike | Graph = None, alpha: float | None = None,
+                    resolution: int | None = None, *, depth: float | None = None,
+                    classes: int | None = None, threads: int | None = None,
+                    device: str | Path | None = None) -> PredictReport:
+    """Predicted latency of a spec (or a built graph) on this machine at ``threads``
+    (its calibrated device profile), or on the device of the profile file ``device``."""
+    from .predict.device import resolve_profile
+    from .predict.predictor import predict_graph
+
+    profile, here = resolve_profile(threads, None if device is None else str(device))
+    if isinstance(target, Graph):
+        graph = target
+    elif isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx"):
+        loader = globals().get("load_model")
+        if loader is None:
+            raise MnprofError(f"{target}: predicting an ONNX file needs the ONNX importer, "
+                              "which this version of mnprof does not have; predict its spec")
+        graph = loader(target, resolution=resolution)
+    else:
+        graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
+    return predict_graph(graph, profile, here=here, spec=graph.file)
+
+
+def calibrate(*, threads: int | None = None, budget_minutes: float = 10.0,
+              restart: bool = False, seed: int = 0, export: str | Path | None = None,
+              blocks: Iterable[str] | None = None,
+              progress: Progress | None = None) -> CalibrationReport:
+    """Calibrate this machine's kernel models at ``threads`` (default: physical cores)
+    within ``budget_minutes``; save the device profile in the user cache (and a copy
+    to ``export``). Resumes an interrupted calibration unless ``restart``. ``blocks``
+    restricts the calibration networks to some block kinds (a quick, partial profile)."""
+    from .bench.machine import default_threads
+    from .predict.calibrate import run_calibration
+    from .predict.device import save_profile, this_device
+    from .predict.summary import CalibrationReport
+    from .predict.synth import BLOCKS
+
+    chosen = tuple(blocks) if blocks else BLOCKS
+    unknown = sorted(set(chosen) - set(BLOCKS))
+    if unknown:
+        raise MnprofError(f"unknown calibration block kind(s) {', '.join(unknown)}; kinds: "
+                          f"{', '.join(BLOCKS)}")
+    here = this_device(default_threads() if threads is None else threads)
+    profile = run_calibration(here, budget_s=60.0 * budget_minutes, seed=seed,
+                              restart=restart, progress=progress, blocks=chosen)
+    saved = str(save_profile(profile))
+    out = str(save_profile(profile, export)) if export is not None else ""
+    return CalibrationReport(profile, saved, out)
+
+
+def device_profile_io(*, import_from: str | Path | None = None, export_to: str | Path | None = None,
+                      threads: int | None = None) -> str:
+    """Install a profile file into this machine's cache (it must be of this CPU), or
+    copy this machine's profile at ``threads`` to a file; the path written."""
+    from .bench.machine import default_threads
+    from .predict.device import find_profile, import_profile, save_profile, this_device
+
+    here = this_device(default_threads() if threads is None else threads)
+    if import_from is not None:
+        return str(import_profile(import_from, here))
+    assert export_to is not None
+    return str(save_profile(find_profile(here), export_to))
+
+
+def validate_predictions(n: int, *, threads: int | None = None, device: str | Path | None = None,
+                         specs: Iterable[str] | None = None, seed: int = 0,
+                         timing: dict[str, Any] | None = None,
+                         progress: Progress | None = None) -> ValidationReport:
+    """Predict and measure ``n`` random configurations of the built-ins (default: the
+    MobileNet family) on this machine; the error distribution."""
+    from .predict.device import resolve_profile
+    from .predict.validate import validate
+
+    profile, here = resolve_profile(threads, None if device is None else str(device))
+    return validate(profile, here, n, specs=list(specs) if specs else None, seed=seed,
+                    progress=progress, timing=timing)
 
 
 def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
@@ -206,6 +314,7 @@ def check_budget(budget: Budget | str | Path | None = None, *,
     return run(budget, progress=progress)
 
 
-__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "compare",
-           "builtin_summaries", "check_budget", "cost", "export_onnx", "is_budget_file",
-           "load_budget", "load_spec", "measure_latency", "one_off_budget", "sweep", "verdict"]
+__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "calibrate",
+           "compare", "builtin_summaries", "check_budget", "cost", "device_profile_io",
+           "export_onnx", "is_budget_file", "load_budget", "load_spec", "measure_latency",
+           "one_off_budget", "predict_latency", "sweep", "validate_predictions", "verdict"]

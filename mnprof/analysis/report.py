@@ -8,6 +8,7 @@ the version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,12 +199,14 @@ class SweepReport:
     spec: str
     rows: tuple[SweepRow, ...]
     depth: float = 1.0
-    # Latency per row, when measured (``sweep --bench``: the bench's LatencyStats) or
-    # predicted (``sweep --predict``); rendered by ``mnprof.bench.report``.
+    # Latency per row, when measured (``sweep --bench``: the bench's LatencyStats,
+    # rendered by ``mnprof.bench.report``) or predicted (``sweep --predict``: floats in
+    # ms, rendered by ``mnprof.predict.report``).
     latencies: tuple[Any, ...] = ()
     latency_threads: int = 0
     latency_kind: str = ""              # "measured" | "predicted"
     interrupted: bool = False           # a measured sweep stopped by Ctrl-C
+    prediction: Mapping[str, Any] | None = None     # predicted: the device profile used
 
 
 def sweep_to_dict(r: SweepReport) -> dict[str, Any]:

@@ -39,26 +39,38 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 @output_option
 @click.option("--bench", "with_bench", is_flag=True,
               help="Add onnxruntime median latency columns (times every grid point).")
+@click.option("--predict", "with_predict", is_flag=True,
+              help="Add a predicted-latency column (this CPU's device profile; nothing runs).")
+@click.option("--device", type=click.Path(dir_okay=False), default=None,
+              help="--predict: a device profile FILE instead of this machine's.")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
           depth: float | None, fmt: str, output: str | None, with_bench: bool,
-          threads: int | None, runs: int, min_time: float, warmup: int) -> None:
+          with_predict: bool, device: str | None, threads: int | None, runs: int,
+          min_time: float, warmup: int) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
     With --bench every point is timed (by default 20 runs and 0.5 s each, after 5
-    warm-up runs: a quick look; the timing options change that).
+    warm-up runs: a quick look; the timing options change that). With --predict
+    every point's latency is predicted from the device profile (`mnprof calibrate`)
+    instead: a 10,000-point grid takes seconds.
     """
+    if with_bench and with_predict:
+        raise click.UsageError("give --bench (measure) or --predict (predict), not both")
+    if device and not with_predict:
+        raise click.UsageError("--device applies to --predict")
     spec_obj = load_spec(spec)
+    predict = {"threads": threads, "device": device} if with_predict else None
     bench = None
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
                                                  min_time=min_time)}
     with progress_bar() as progress:
         report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
-                           progress=progress)
+                           progress=progress, predict=predict)
     emit(report, fmt, output, protect=[spec_obj.path])
     if report.interrupted:
         fail("interrupted; the sweep is partial (the rows without a latency were not timed)")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.contracts import BENCH_SCHEMA, COST_SCHEMA, SWEEP_SCHEMA
+from ..core.contracts import BENCH_SCHEMA, COST_SCHEMA, PREDICT_SCHEMA, SWEEP_SCHEMA
 from ..core.errors import MnprofError, SpecError
 from ..core.files import read_text
 from ..core.values import MAX_INT
@@ -47,7 +47,8 @@ def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -
                                 line=limit.line, field=limit.field)
             return BaselineValue(r.file, r.values[limit.metric])
     m = METRICS[limit.metric]
-    saved_by = "mnprof bench" if m.unit is Unit.MS else "mnprof cost"
+    saved_by = "mnprof predict" if m.predicted else "mnprof bench" if m.unit is Unit.MS \
+        else "mnprof cost"
     raise SpecError(f"no baseline report of this model gives {m.baseline_key} (save one with "
                     f"{saved_by} --format json --output FILE)", file=model.where.file,
                     line=limit.line, field=limit.field)
@@ -88,9 +89,9 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
             if m.unit is not Unit.MS and m.name in row:
                 values[m.name] = _count(row[m.name], f"rows[].{m.name}", bad)
         return SavedReport(path, values, None)
-    if schema not in (COST_SCHEMA, BENCH_SCHEMA):
+    if schema not in (COST_SCHEMA, BENCH_SCHEMA, PREDICT_SCHEMA):
         raise bad(f"unsupported report schema {schema!r}; a baseline is a {COST_SCHEMA}, "
-                  f"{SWEEP_SCHEMA} or {BENCH_SCHEMA} report")
+                  f"{SWEEP_SCHEMA}, {BENCH_SCHEMA} or {PREDICT_SCHEMA} report")
     alpha, res = data.get("alpha"), data.get("resolution")
     if alpha != graph.alpha or res != graph.resolution:
         raise bad(f"is a report at alpha {alpha}, resolution {res}; this model is at alpha "
@@ -101,6 +102,8 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
         raise bad(f"has no `{section}` object")
     for m in METRICS.values():
         top, _, key = m.baseline_key.partition(".")
+        if m.unit is Unit.MS and m.predicted != (schema == PREDICT_SCHEMA):
+            continue            # a measured latency never stands for a predicted one
         if top == section and key in figures:
             read = _ms if m.unit is Unit.MS else _count
             values[m.name] = read(figures[key], m.baseline_key, bad)

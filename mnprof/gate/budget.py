@@ -58,8 +58,9 @@ class Metric:
     label: str              # what the number counts, for reports
     baseline_key: str       # the field of a saved JSON report holding it
     source: str             # the attribute holding it: of a CostReport (counts), of the
-                            # bench's LatencyStats (latencies)
+                            # bench's LatencyStats (latencies), of a PredictReport (predicted)
     doc: str
+    predicted: bool = False  # from a device profile (mnprof calibrate), not measured
 
     def read(self, figures: Any) -> int | float:
         """The metric's value in a ``CostReport`` or, for a latency, a ``LatencyStats``."""
@@ -81,6 +82,9 @@ _METRICS = (
            "median onnxruntime latency on this machine"),
     Metric("latency_p90_ms", Unit.MS, "ms", "latency_ms.p90", "p90",
            "90th-percentile onnxruntime latency on this machine"),
+    Metric("predicted_latency_ms", Unit.MS, "ms (predicted)", "latency_ms.median", "median_ms",
+           "median latency PREDICTED from a device profile (mnprof calibrate); nothing runs",
+           predicted=True),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
@@ -93,6 +97,7 @@ MODEL_FIELDS = ("name", "spec", "alpha", "depth", "resolution", "baseline", "lim
 RULES = ("max", "max_increase")
 BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
 LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
+PREDICTED_FIELDS = (*RULES, "tolerance", "threads", "device")
 
 
 class Rule(str, Enum):
@@ -111,6 +116,15 @@ class BenchSettings:
 
 
 @dataclass(frozen=True)
+class PredictSettings:
+    """Which device profile a predicted latency comes from: this machine's at
+    ``threads``, or the profile file ``device`` (of any CPU)."""
+
+    threads: int = DEFAULT_THREADS
+    device: str | None = None
+
+
+@dataclass(frozen=True)
 class Limit:
     metric: str
     rule: Rule
@@ -120,7 +134,8 @@ class Limit:
     line: int | None = None
     field: str = ""                 # where it was written: "models[0].limits.macs"
     tolerance: Fraction | None = None   # latency only: measurement noise allowed
-    bench: BenchSettings | None = None  # latency only
+    bench: BenchSettings | None = None  # measured latency only
+    predict: PredictSettings | None = None  # predicted latency only
 
 
 @dataclass(frozen=True)
@@ -254,13 +269,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
                             f"{' / '.join(RULES)}", file=where.file, line=line, field=field)
         value = LMap({"max": value})
         value.line, value.lines = line, {"max": line}
-    allowed = LATENCY_FIELDS if m.unit is Unit.MS else RULES
-    for key in value:
-        if key not in allowed:
-            why = " (tolerance and bench settings are for latency limits; counts are exact)" \
-                if key in LATENCY_FIELDS else did_you_mean(key, allowed)
-            raise SpecError(f"unknown field{why}; fields: {', '.join(allowed)}", file=where.file,
-                            line=line_of(value, key, line), field=f"{field}.{key}")
+    _known_fields(m, value, where, line, field)
     if not any(r in value for r in RULES):
         raise SpecError("a limit needs max and/or max_increase", file=where.file, line=line,
                         field=field)
@@ -274,16 +283,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
             raise SpecError(str(exc), file=where.file, line=line_of(value, key, line),
                             field=field if shorthand else f"{field}.{key}") from None
 
-    tolerance = bench = None
-    if m.unit is Unit.MS:
-        tolerance = parsed("tolerance", lambda v: parse_percent(v, maximum=1000) / 100,
-                           DEFAULT_TOLERANCE)
-        bench = BenchSettings(
-            threads=parsed("threads", lambda v: _int(v, 1, max_threads()), DEFAULT_THREADS),
-            runs=parsed("runs", lambda v: _int(v, 1, MAX_RUNS), DEFAULT_RUNS),
-            warmup=parsed("warmup", lambda v: _int(v, 0, MAX_WARMUP), DEFAULT_WARMUP),
-            min_time=parsed("min_time", lambda v: parse_seconds(v, MAX_MIN_TIME),
-                            DEFAULT_MIN_TIME))
+    tolerance, bench, predict = _latency_settings(m, parsed, where.file)
     out = []
     for rule in RULES:
         if rule not in value:
@@ -297,8 +297,57 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
         out.append(Limit(metric=metric, rule=Rule(rule), amount=amount, percent=percent,
                          text=str(value[rule]).strip(), line=line_of(value, rule, line),
                          field=field if shorthand else f"{field}.{rule}",
-                         tolerance=tolerance, bench=bench))
+                         tolerance=tolerance, bench=bench, predict=predict))
     return out
+
+
+def _device(budget_file: str) -> Any:
+    """A device profile path, relative to the budget file's directory."""
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"must be a path to a device profile (mnprof calibrate --export "
+                             f"FILE), got {value!r}")
+        if budget_file == COMMAND_LINE:
+            return value.strip()
+        return str(Path(budget_file).parent / value.strip())
+    return parse
+
+
+def _known_fields(m: Metric, value: LMap, where: Where, line: int | None, field: str) -> None:
+    allowed = PREDICTED_FIELDS if m.predicted else LATENCY_FIELDS if m.unit is Unit.MS \
+        else RULES
+    for key in value:
+        if key not in allowed:
+            why = " (a predicted latency runs nothing: runs, warmup and min_time are for " \
+                "measured ones)" if m.predicted and key in LATENCY_FIELDS else \
+                " (device is for predicted_latency_ms)" if key == "device" else \
+                " (tolerance and bench settings are for latency limits; counts are exact)" \
+                if key in LATENCY_FIELDS else did_you_mean(key, allowed)
+            raise SpecError(f"unknown field{why}; fields: {', '.join(allowed)}", file=where.file,
+                            line=line_of(value, key, line), field=f"{field}.{key}")
+
+
+def _latency_settings(m: Metric, parsed: Any, file: str) -> tuple[
+        Fraction | None, BenchSettings | None, PredictSettings | None]:
+    """A limit's tolerance and how its latency is measured or predicted (counts: none)."""
+    def percent(v: Any) -> Fraction:
+        return parse_percent(v, maximum=1000) / 100
+
+    def threads(v: Any) -> int:
+        return _int(v, 1, max_threads())
+
+    if m.predicted:
+        return parsed("tolerance", percent, None), None, PredictSettings(
+            threads=parsed("threads", threads, DEFAULT_THREADS),
+            device=parsed("device", _device(file), None))
+    if m.unit is not Unit.MS:
+        return None, None, None
+    return parsed("tolerance", percent, DEFAULT_TOLERANCE), BenchSettings(
+        threads=parsed("threads", threads, DEFAULT_THREADS),
+        runs=parsed("runs", lambda v: _int(v, 1, MAX_RUNS), DEFAULT_RUNS),
+        warmup=parsed("warmup", lambda v: _int(v, 0, MAX_WARMUP), DEFAULT_WARMUP),
+        min_time=parsed("min_time", lambda v: parse_seconds(v, MAX_MIN_TIME),
+                        DEFAULT_MIN_TIME)), None
 
 
 def _int(value: Any, low: int, high: int) -> int:
