@@ -214,10 +214,10 @@ def finish(state: State, *, budget_s: float, trees: int = FINAL_TREES) -> Device
     if len(nets) < 4:
         raise MnprofError(f"calibration measured only {len(nets)} networks: too few to fit "
                           "(give a larger --budget)")
-    kernels = fit_models(state.samples, trees)
+    err = held_out_kernel_errors(state.samples)
+    kernels = fit_models(state.samples, trees, err)
     overhead = fit_overhead([n["kernel_sum_us"] for n in nets], [n["nodes"] for n in nets],
                             [n["e2e_ms"] for n in nets])
-    err = held_out_kernel_errors(state.samples)
     times = np.asarray(state.samples.times_us)
     owner = np.asarray(state.samples.network)
     predicted = np.where(np.isfinite(err), times * np.exp2(np.nan_to_num(err)), times)

@@ -79,15 +79,16 @@ def cross_validate(samples: Samples, kind: str | None, trees: int = CV_TREES) ->
     return idx, err
 
 
-def fit_models(samples: Samples, trees: int) -> dict[str, KernelModel]:
-    """A model for every kernel type with enough samples, and the generic one."""
+def fit_models(samples: Samples, trees: int, held_out: Any) -> dict[str, KernelModel]:
+    """A model for every kernel type with enough samples, and the generic one;
+    ``held_out``: each sample's held-out log2 error (``held_out_kernel_errors``)."""
     import numpy as np
 
     out = {}
     for kind in [*dict.fromkeys(samples.kinds), None]:
         name = GENERIC if kind is None else kind
         idx, raw, y, _ = samples.arrays(kind)
-        _, err = cross_validate(samples, kind)
+        err = held_out[idx] if kind is not None else cross_validate(samples, None)[1]
         ok = err[np.isfinite(err)]
         cv = float(np.median(np.abs(np.exp2(ok) - 1)) * 100) if len(ok) else None
         model = _fit_kind(raw, y, name, trees) if len(idx) >= MIN_SAMPLES else None

@@ -36,6 +36,16 @@ def _same_structure(a: Graph, b: Graph) -> bool:
         [(n.name, n.kind, n.inputs, dict(n.attrs)) for n in b.nodes]
 
 
+def _attrs_key(node: Node) -> Any:
+    """A node's non-channel attributes, hashable."""
+    items = tuple(sorted((k, v) for k, v in node.attrs.items() if k not in CHANNEL_ATTRS))
+    try:
+        hash(items)
+        return items
+    except TypeError:
+        return _frozen(dict(items))
+
+
 def _frozen(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_frozen(v) for v in value)
@@ -66,9 +76,8 @@ class _Spatial:
         """Each layer's entry (INPUT too), computing the entries not seen yet."""
         ids = {INPUT: self._entry(("input",), None, ())}
         for node in graph.nodes:
-            attrs = {k: v for k, v in node.attrs.items() if k not in CHANNEL_ATTRS}
             inputs = tuple(ids[i] for i in node.inputs)
-            key = (node.name, node.kind, _frozen(attrs), inputs, len(node.output_shape))
+            key = (node.name, node.kind, _attrs_key(node), inputs, len(node.output_shape))
             ids[node.name] = self._entry(key, node, inputs)
         return ids
 
@@ -162,27 +171,23 @@ def _point(profile: DeviceProfile, graph: Graph) -> float:
     return float(end_to_end_ms(profile, float(np.sum(times)), len(kernels)))
 
 
-def _dedup_predict(profile: DeviceProfile, kinds: Any, raw: Any) -> Any:
-    """Predicted times of ``raw`` rows, each distinct (type, row) predicted once.
-
-    Rows are integers; a wrapping integer hash finds the duplicates, and rows are
-    compared with their representative afterwards (a collision falls back to an
-    exact, slower deduplication)."""
+def _dedup_predict(profile: DeviceProfile, kinds: list[str], codes: Any, raw: Any) -> Any:
+    """Predicted times of ``raw`` rows (``codes``: each row's index in ``kinds``), each
+    distinct (type, row) predicted once. A random projection finds candidate
+    duplicates; rows are then compared with their representative exactly (a collision
+    falls back to an exact, slower deduplication)."""
     import numpy as np
 
-    codes = {k: i for i, k in enumerate(dict.fromkeys(kinds.tolist()))}
-    kind_col = np.fromiter((codes[k] for k in kinds.tolist()), dtype=np.int64,
-                           count=len(kinds))
-    full = np.column_stack([raw.astype(np.int64), kind_col])
-    primes = np.random.default_rng(0).integers(1 << 20, 1 << 62, full.shape[1], dtype=np.int64)
-    with np.errstate(over="ignore"):
-        keys = (full * primes).sum(axis=1)
+    weights = np.random.default_rng(0).uniform(1.0, 2.0, raw.shape[1])
+    keys = raw @ weights + codes * np.pi * 1e9
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
-    if not np.array_equal(full[first][inverse], full):
+    if not (np.array_equal(raw[first][inverse], raw)
+            and np.array_equal(codes[first][inverse], codes)):
+        full = np.column_stack([raw, codes])
         _, first, inverse = np.unique(full, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
-    times = times_of_raw(profile, kinds[first].tolist(), raw[first])
+    times = times_of_raw(profile, [kinds[c] for c in codes[first]], raw[first])
     return times[inverse]
 
 
@@ -200,7 +205,8 @@ def predict_grid(builder: Any, alphas: Sequence[float], resolutions: Sequence[in
         return [_point(profile, builder(a, r)) for a in alphas for r in res], \
             "the spec's layers change with the resolution: predicted point by point"
     sp = _Spatial(res)
-    kinds, raws, plan, slow = [], [], [], {}
+    names: dict[str, int] = {}
+    codes, raws, plan, slow = [], [], [], {}
     for ai, a in enumerate(alphas):
         graph = first if ai == 0 else builder(a, res[0])
         kernels = kernels_of(graph, profile.layout)
@@ -209,11 +215,12 @@ def predict_grid(builder: Any, alphas: Sequence[float], resolutions: Sequence[in
         if rows is None:
             slow[ai] = [_point(profile, builder(a, r)) for r in res]
             continue
-        kinds.append(np.tile(np.asarray([k.kind for k in kernels]), len(res)))
+        ids = [names.setdefault(k.kind, len(names)) for k in kernels]
+        codes.append(np.tile(np.asarray(ids, dtype=np.int64), len(res)))
         raws.append(rows.reshape(-1, rows.shape[-1]))
         plan.append((ai, len(kernels)))
-    times = _dedup_predict(profile, np.concatenate(kinds), np.concatenate(raws)) \
-        if raws else np.zeros(0)
+    times = _dedup_predict(profile, list(names), np.concatenate(codes),
+                           np.concatenate(raws)) if raws else np.zeros(0)
     out = np.zeros((len(alphas), len(res)))
     pos = 0
     for ai, n in plan:

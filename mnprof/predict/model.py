@@ -66,18 +66,25 @@ def fit(x: Any, y: Any, *, trees: int = TREES, depth: int = DEPTH, rate: float =
 
     n, m = x.shape
     cuts = [_thresholds(x[:, j], bins) for j in range(m)]
-    binned = np.stack([np.searchsorted(c, x[:, j], side="left") for j, c in enumerate(cuts)],
-                      axis=1) if m else np.zeros((n, 0), dtype=np.int64)
-    base = float(np.mean(y))
+    width = max([len(c) for c in cuts] + [0]) + 1           # bins per feature, padded
+    binned = np.zeros((n, m), dtype=np.int64)
+    for j, c in enumerate(cuts):
+        binned[:, j] = np.searchsorted(c, x[:, j], side="left")
+    usable = np.zeros((m, width), dtype=bool)               # thresholds that exist
+    for j, c in enumerate(cuts):
+        usable[j, :len(c)] = True
+    base = float(np.mean(y)) if n else 0.0
     pred = np.full(n, base)
     feats = np.zeros((trees, depth), dtype=np.int64)
     thr = np.full((trees, depth), np.inf)
     leaves = np.zeros((trees, 2 ** depth))
+    column = np.arange(m)[None, :] * width + binned         # (n, m): feature-major bin ids
     for t in range(trees):
         resid = y - pred
+        spread = np.repeat(resid, m)                        # one weight per (row, feature)
         leaf = np.zeros(n, dtype=np.int64)
         for d in range(depth):
-            best = _best_split(binned, cuts, resid, leaf, 2 ** d, l2)
+            best = _best_split(column, spread, leaf, 2 ** d, m, width, usable, l2)
             if best is not None:
                 j, b = best
                 feats[t, d], thr[t, d] = j, cuts[j][b]
@@ -91,32 +98,25 @@ def fit(x: Any, y: Any, *, trees: int = TREES, depth: int = DEPTH, rate: float =
     return Trees(base, feats, thr, leaves)
 
 
-def _best_split(binned: Any, cuts: list[Any], resid: Any, leaf: Any, n_leaves: int,
-                l2: float) -> tuple[int, int] | None:
-    """The (feature, bin) whose split of every current leaf lowers the loss most."""
+def _best_split(column: Any, spread: Any, leaf: Any, n_leaves: int, m: int, width: int,
+                usable: Any, l2: float) -> tuple[int, int] | None:
+    """The (feature, bin) whose split of every current leaf lowers the loss most: one
+    histogram of every (leaf, feature, bin) at once, cumulated over the bins."""
     import numpy as np
 
-    best, best_gain = None, 1e-12
-    tot_s = np.bincount(leaf, weights=resid, minlength=n_leaves)
-    tot_n = np.bincount(leaf, minlength=n_leaves).astype(np.float64)
-    base = np.sum(tot_s ** 2 / np.maximum(tot_n + l2, 1e-12))
-    for j, c in enumerate(cuts):
-        nb = len(c) + 1
-        if nb < 2:
-            continue
-        key = leaf * nb + binned[:, j]
-        s = np.bincount(key, weights=resid, minlength=n_leaves * nb).reshape(n_leaves, nb)
-        cnt = np.bincount(key, minlength=n_leaves * nb).reshape(n_leaves, nb)
-        sl = np.cumsum(s, axis=1)[:, :-1]
-        nl = np.cumsum(cnt, axis=1)[:, :-1]
-        sr = tot_s[:, None] - sl
-        nr = tot_n[:, None] - nl
-        gain = np.sum(sl ** 2 / np.maximum(nl + l2, 1e-12)
-                      + sr ** 2 / np.maximum(nr + l2, 1e-12), axis=0) - base
-        b = int(np.argmax(gain))
-        if gain[b] > best_gain:
-            best, best_gain = (j, b), float(gain[b])
-    return best
+    size = n_leaves * m * width
+    key = (leaf[:, None] * (m * width) + column).ravel()
+    s = np.bincount(key, weights=spread, minlength=size)
+    cnt = np.bincount(key, minlength=size).astype(np.float64)
+    s, cnt = s.reshape(n_leaves, m, width), cnt.reshape(n_leaves, m, width)
+    sl, nl = np.cumsum(s, axis=2), np.cumsum(cnt, axis=2)
+    tot_s, tot_n = sl[:, :, -1:], nl[:, :, -1:]
+    sr, nr = tot_s - sl, tot_n - nl
+    gain = np.sum(sl ** 2 / np.maximum(nl + l2, 1e-12) + sr ** 2 / np.maximum(nr + l2, 1e-12)
+                  - tot_s ** 2 / np.maximum(tot_n + l2, 1e-12), axis=0)     # (m, width)
+    gain = np.where(usable, gain, -np.inf)
+    j, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
+    return (int(j), int(b)) if gain[j, b] > 1e-12 else None
 
 
 def predict(model: Trees, x: Any) -> Any:
