@@ -27,6 +27,10 @@ FEATURES = ("log_cin", "log_cout", "kh", "stride", "log_hw_out", "log_w_out", "l
             "log_in_bytes", "log_out_bytes", "log_weights", "act", "fused_add", "inputs",
             "log_c_logical", "log_hw_in")
 
+# The power law's columns: log2 of MACs, bytes in and out, weights, channels in and
+# out, output area (``model.fit``'s ``linear``).
+LINEAR = (6, 7, 8, 9, 0, 1, 4)
+
 # Activations (fused or on their own) and other elementwise ops, as codes.
 ACT_CODES = {"": 0, "Relu": 1, "Clip": 2, "LeakyRelu": 3, "HardSigmoid": 4, "HardSwish": 5,
              "Sigmoid": 6, "Tanh": 7, "QuickGelu": 8, "Gelu": 9, "Mul": 10, "Erf": 11,

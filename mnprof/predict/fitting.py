@@ -15,7 +15,7 @@ from typing import Any
 
 from .device import KernelModel, Overhead
 from .estimate import GENERIC
-from .features import features
+from .features import LINEAR, features
 from .model import Trees, fit, predict
 
 MIN_SAMPLES = 12            # fewer: the type borrows a relative's model
@@ -57,7 +57,7 @@ class Samples:
 
 
 def _fit_kind(raw: Any, y: Any, kind: str, trees: int) -> Trees:
-    return fit(features(raw, kind), y, trees=trees)
+    return fit(features(raw, kind), y, trees=trees, linear=LINEAR)
 
 
 def cross_validate(samples: Samples, kind: str | None, trees: int = CV_TREES) -> Any:

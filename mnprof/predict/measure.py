@@ -1,29 +1,33 @@
 """Measuring one calibration network: its kernels' times in context, and its total.
 
-The network is exported and run twice with the bench's session options (one
-session alive at a time, as the bench does):
+The network is exported and run in one session with the bench's session options
+(one session alive at a time, as the bench does):
 
-- a profiled session gives each onnxruntime node's kernel time (median over the
-  kept runs); each node is matched to the kernel ``mnprof.predict.kernels``
-  emulated for it (same layer, same op type, same layout, same fused activation),
-  so the sample carries the emulated kernel's shapes. A node the emulation did not
-  foresee is counted, never used;
-- an unprofiled session gives the end-to-end median, which the per-node overhead
-  model is fitted on (end to end = kernel time + a cost per node + a constant).
+- profiled runs give each onnxruntime node's kernel time (median over the kept
+  runs); each node is matched to the kernel ``mnprof.predict.kernels`` emulated for
+  it (same layer, same op type, same layout, same fused activation), so the sample
+  carries the emulated kernel's shapes. A node the emulation did not foresee is
+  counted, never used;
+- then, with the profiler switched off, timed runs give the end-to-end median, which
+  the per-node overhead model is fitted on (end to end = a x kernel time + a cost
+  per node + a constant).
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..bench import runner
 from ..bench.profile import GraphView, by_length, layer_of, match_timings, parse_profile
 from ..bench.result import latency_stats
 from ..model.graph import Graph
-from ..onnxio.export import DEFAULT_OPSET, OUTPUT, build_model, serialize
+from ..onnxio.export import DEFAULT_OPSET, OUTPUT, build_model
 from .kernels import Kernel, Layout, kernels_of
 
 NORMAL_OP = {"FusedConv": "Conv", "FusedGemm": "Gemm"}
@@ -93,26 +97,34 @@ def match_kernels(kernels: Sequence[Kernel], optimized: Any, graph: Graph
 
 def measure_network(graph: Graph, *, threads: int, layout: Layout, warmup: int = 5,
                     runs: int = 15, timed_runs: int = 20) -> NetworkSample:
-    """Profile ``graph`` and time it end to end (sessions as the bench makes them)."""
+    """Profile ``graph``, then time it end to end, in one session (the bench's options):
+    profiling is switched off (``end_profiling``) before the timed runs."""
+    import onnx
+
     level = runner.OptLevel.ALL
     kernels = kernels_of(graph, layout)
-    model = serialize(build_model(graph, opset=DEFAULT_OPSET, batch=1, check=False).model)
-    session = runner.create_session(model, runner.session_options(threads, level),
-                                    what=graph.model)
-    try:
-        feed = runner.make_feed(session, 1, what=graph.model)
-        timing = runner.time_runs(session, feed, warmup=warmup, runs=timed_runs,
-                                  min_time=0.0)
-    finally:
-        del session
-        gc.collect()
-    if timing.interrupted:
-        raise KeyboardInterrupt
-    prof = runner.profile_runs(model, threads=threads, level=level, feed=feed,
-                               warmup=warmup, runs=runs)
-    timings, _ = parse_profile(prof.events, skip_runs=warmup)
-    index = match_timings(timings, GraphView.of(prof.optimized))
-    which = match_kernels(kernels, prof.optimized, graph)
+    model = build_model(graph, opset=DEFAULT_OPSET, batch=1, check=False).model
+    data = model.SerializeToString()      # not re-checked: the exporter's tests prove it
+    del model
+    with tempfile.TemporaryDirectory(prefix="mnprof-calibrate-") as tmp:
+        opt_path = str(Path(tmp) / "optimized.onnx")
+        options = runner.session_options(threads, level, profile_dir=tmp,
+                                         optimized_path=opt_path)
+        session = runner.create_session(data, options, what=graph.model)
+        try:
+            feed = runner.make_feed(session, 1, what=graph.model)
+            profiled = runner.time_runs(session, feed, warmup=warmup, runs=runs, min_time=0.0)
+            events = json.loads(Path(session.end_profiling()).read_text())
+            timing = runner.time_runs(session, feed, warmup=2, runs=timed_runs, min_time=0.0)
+        finally:
+            del session
+            gc.collect()                  # its threads gone before the next session
+        if profiled.interrupted or timing.interrupted:
+            raise KeyboardInterrupt
+        optimized = onnx.load(opt_path, load_external_data=False)
+    timings, _ = parse_profile(events, skip_runs=warmup)
+    index = match_timings(timings, GraphView.of(optimized))
+    which = match_kernels(kernels, optimized, graph)
     got: dict[int, float] = {}
     unmatched = 0
     for t, i in zip(timings, index, strict=True):

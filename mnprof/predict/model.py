@@ -1,11 +1,16 @@
-"""The timing model of one kernel type: gradient-boosted oblivious trees, in numpy.
+"""The timing model of one kernel type: a power law plus gradient-boosted oblivious
+trees, in numpy.
 
 Each kernel type (``dw.nchwc``, ``pw.nchw``, ``reorder_out``, ...) gets its own
 model of log2(kernel time) from the kernel's features (``mnprof.predict.features``).
 Squared error in log space is relative error, which is what a latency budget
-cares about. The trees are *oblivious* (CatBoost's kind): every node of one level
-splits on the same feature and threshold, so a tree is ``depth`` comparisons and
-a table of ``2 ** depth`` leaves; predicting a 10,000-point sweep is a few
+cares about. A ridge regression on a few log features (``linear`` columns: MACs,
+bytes in and out, weights, channels, output area) is the roofline-shaped part: it
+scales with the work, and keeps doing so past the shapes calibration saw; the
+trees fit what is left (MLAS's blocking, cache levels, thread splits). The trees
+are *oblivious* (CatBoost's kind): every node of one level splits on the same
+feature and threshold, so a tree is ``depth`` comparisons and a table of
+``2 ** depth`` leaves; predicting a 10,000-point sweep is a few
 vectorised comparisons per tree, not a walk per row.
 
 Fitting is greedy and level-wise on binned features (quantile thresholds), with
@@ -32,10 +37,13 @@ class Trees:
     features: Any           # (trees, depth) int
     thresholds: Any         # (trees, depth) float
     leaves: Any             # (trees, 2 ** depth) float
+    linear: tuple[int, ...] = ()        # columns of the power law (none: no power law)
+    coef: tuple[float, ...] = ()        # one per column, then the intercept
 
     def to_dict(self) -> dict[str, Any]:
         return {"base": self.base, "features": self.features.tolist(),
-                "thresholds": self.thresholds.tolist(), "leaves": self.leaves.tolist()}
+                "thresholds": self.thresholds.tolist(), "leaves": self.leaves.tolist(),
+                "linear": list(self.linear), "coef": list(self.coef)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trees:
@@ -45,7 +53,11 @@ class Trees:
         leaves = np.asarray(data["leaves"], dtype=np.float64)
         if f.ndim != 2 or f.shape != t.shape or leaves.shape != (f.shape[0], 2 ** f.shape[1]):
             raise ValueError("tree arrays of inconsistent shapes")
-        return cls(float(data["base"]), f, t, leaves)
+        linear = tuple(int(c) for c in data.get("linear", ()))
+        coef = tuple(float(c) for c in data.get("coef", ()))
+        if linear and len(coef) != len(linear) + 1:
+            raise ValueError("a power law needs one coefficient per column and an intercept")
+        return cls(float(data["base"]), f, t, leaves, linear, coef)
 
 
 def _thresholds(column: Any, bins: int) -> Any:
@@ -59,12 +71,35 @@ def _thresholds(column: Any, bins: int) -> Any:
     return np.unique(np.quantile(mids, np.linspace(0, 1, bins)))
 
 
+def _power_law(x: Any, y: Any, columns: tuple[int, ...], ridge: float) -> tuple[float, ...]:
+    import numpy as np
+    a = np.column_stack([x[:, list(columns)], np.ones(len(x))])
+    penalty = ridge * np.eye(a.shape[1])
+    penalty[-1, -1] = 0.0                                   # the intercept is free
+    return tuple(float(c) for c in np.linalg.solve(a.T @ a + penalty, a.T @ y))
+
+
+def _linear_part(model: Trees, x: Any) -> Any:
+    import numpy as np
+    if not model.linear:
+        return np.zeros(x.shape[0])
+    return x[:, list(model.linear)] @ np.asarray(model.coef[:-1]) + model.coef[-1]
+
+
 def fit(x: Any, y: Any, *, trees: int = TREES, depth: int = DEPTH, rate: float = RATE,
-        bins: int = BINS, l2: float = L2) -> Trees:
-    """Boosted oblivious trees of ``y`` (n,) on ``x`` (n, features)."""
+        bins: int = BINS, l2: float = L2, linear: tuple[int, ...] = (),
+        ridge: float = 1e-3) -> Trees:
+    """A power law on the ``linear`` columns (if any), then boosted oblivious trees of
+    what it leaves of ``y`` (n,), on ``x`` (n, features)."""
     import numpy as np
 
     n, m = x.shape
+    coef: tuple[float, ...] = ()
+    if linear and n > len(linear) + 1:
+        coef = _power_law(x, y, linear, ridge)
+        y = y - (x[:, list(linear)] @ np.asarray(coef[:-1]) + coef[-1])
+    else:
+        linear = ()
     cuts = [_thresholds(x[:, j], bins) for j in range(m)]
     width = max([len(c) for c in cuts] + [0]) + 1           # bins per feature, padded
     binned = np.zeros((n, m), dtype=np.int64)
@@ -95,7 +130,7 @@ def fit(x: Any, y: Any, *, trees: int = TREES, depth: int = DEPTH, rate: float =
         counts = np.bincount(leaf, minlength=2 ** depth)
         leaves[t] = np.where(counts > 0, rate * sums / np.maximum(counts + l2, 1e-12), 0.0)
         pred += leaves[t][leaf]
-    return Trees(base, feats, thr, leaves)
+    return Trees(base, feats, thr, leaves, tuple(linear), coef)
 
 
 def _best_split(column: Any, spread: Any, leaf: Any, n_leaves: int, m: int, width: int,
@@ -128,7 +163,7 @@ def predict(model: Trees, x: Any) -> Any:
     import numpy as np
 
     n = x.shape[0]
-    out = np.full(n, model.base)
+    out = np.full(n, model.base) + _linear_part(model, x)
     t, d = model.features.shape
     if n == 0 or t == 0:
         return out

@@ -71,3 +71,16 @@ def test_a_constant_feature_gives_no_split():
     x = np.ones((50, 2))
     model = fit(x, np.arange(50, dtype=float), trees=3, depth=2)
     assert np.allclose(predict(model, x), np.arange(50).mean())
+
+
+def test_the_power_law_carries_past_the_training_range():
+    """Trees alone are flat outside what they saw; the power law keeps scaling."""
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 10, (400, 2))
+    y = 1.0 * x[:, 0] + 0.5 * x[:, 1] + 3            # log2 time of work 2^x0 * 2^(x1/2)
+    far = np.array([[14.0, 12.0]])
+    with_law = fit(x, y, trees=50, linear=(0, 1))
+    assert predict(with_law, far)[0] == pytest.approx(14 + 6 + 3, abs=0.05)
+    assert predict(fit(x, y, trees=50), far)[0] < 19       # trees stop at the edge
+    again = Trees.from_dict(json.loads(json.dumps(with_law.to_dict())))
+    assert np.array_equal(predict(again, far), predict(with_law, far))
