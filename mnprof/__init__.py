@@ -6,6 +6,8 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``build(spec, alpha, resolution, depth=)``: the concrete layer graph;
 - ``analyze(graph)``: exact per-layer, per-type and total cost;
 - ``cost(spec, alpha, resolution)``: the three above in one call;
+- ``load_model(path, dims=, resolution=)``: the layer graph of an ONNX file (``cost``,
+  ``sweep``, ``benchmark`` and budgets take a path ending in .onnx too);
 - ``sweep(spec, alphas, resolutions)``: totals over a grid (``bench=`` times each point);
 - ``compare([spec, (spec, {alpha, resolution}), ...])``: models side by side;
 - ``export_onnx(spec, output, alpha=, resolution=)``: write the ONNX model;
@@ -33,6 +35,7 @@ from .api import (
     compare,
     cost,
     export_onnx,
+    load_model,
     load_spec,
     measure_latency,
     predict_latency,
@@ -44,5 +47,5 @@ from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
            "builtin_summaries", "calibrate", "check_budget", "compare", "cost", "export_onnx",
-           "load_spec", "measure_latency", "predict_latency", "render", "sweep",
+           "load_model", "load_spec", "measure_latency", "predict_latency", "render", "sweep",
            "validate_predictions"]

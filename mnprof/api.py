@@ -8,7 +8,7 @@ inside the functions that need them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,26 +33,94 @@ if TYPE_CHECKING:
     from .predict.validate import ValidationReport
 
 SpecLike = Spec | str | Path | None
+Dims = Mapping[str, int] | None
 
 
 def _as_spec(spec: SpecLike) -> Spec:
     return spec if isinstance(spec, Spec) else load_spec(spec)
 
 
-def cost(spec: SpecLike = None, alpha: float | None = None, resolution: int | None = None, *,
-         depth: float | None = None, classes: int | None = None) -> CostReport:
+def is_onnx_path(target: Any) -> bool:
+    """Whether ``target`` names an ONNX file (a path ending in .onnx), not a spec."""
+    return isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx")
+
+
+def _spec_only(target: Any, **given: Any) -> None:
+    """An error when an option that changes a spec is given for an ONNX model."""
+    for name, value in given.items():
+        if value is not None:
+            raise MnprofError(f"{name} applies to specs; the ONNX model {target} has its own "
+                              f"{'widths' if name == 'alpha' else 'layers'}")
+
+
+def load_model(path: str | Path, *, dims: Dims = None, resolution: int | None = None
+               ) -> Graph:
+    """The layer graph of the ONNX file ``path``: the same ``Graph`` a spec builds.
+
+    ``dims`` gives symbolic dimensions values by name (a symbolic batch is 1 unless
+    given); ``resolution`` sets symbolic height and width."""
+    from .onnxio.importer import import_model
+    return import_model(path, dims=dims, resolution=resolution).graph
+
+
+def cost(spec: SpecLike | Graph = None, alpha: float | None = None,
+         resolution: int | None = None, *, depth: float | None = None,
+         classes: int | None = None, dims: Dims = None) -> CostReport:
     """Exact cost of ``spec`` (a Spec, a path or a built-in name) at alpha, depth and
-    resolution (each default: the spec's own)."""
+    resolution (each default: the spec's own); of a built ``Graph``; or of an ONNX file
+    (a path ending in .onnx, with ``dims`` and ``resolution`` for symbolic dimensions)."""
+    if isinstance(spec, Graph):
+        return analyze(spec)
+    if is_onnx_path(spec):
+        _spec_only(spec, alpha=alpha, depth=depth, classes=classes)
+        return analyze(load_model(spec, dims=dims, resolution=resolution))  # type: ignore
+    if dims:
+        raise MnprofError("dims apply to ONNX models; a spec's input is its resolution")
     return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes))
 
 
-def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *,
+def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: Iterable[int],
+                dims: Dims, bench: dict[str, Any] | None,
+                progress: Progress | None) -> SweepReport:
+    from .onnxio.importer import import_model
+    from .onnxio.load import load_model as read_onnx
+    if alphas is not None and set(alphas) - {1}:
+        raise MnprofError(f"alpha applies to specs; the ONNX model {path} has its own widths")
+    proto = read_onnx(path, external_data=False)
+    rows = []
+    graph = None
+    for res in resolutions:
+        graph = import_model(proto, dims=dims, resolution=res, name=str(path)).graph
+        r = analyze(graph)
+        rows.append(SweepRow(1.0, r.resolution, r.totals, r.peak_activation_bytes))
+    report = SweepReport(graph.model if graph else Path(path).stem, str(path), tuple(rows))
+    if bench is None:
+        return report
+    from .bench.onnxfile import measure_each_resolution
+    stats, threads, interrupted = measure_each_resolution(
+        path, [r.resolution for r in rows], dims=dims, progress=progress, **bench)
+    return replace(report, latencies=tuple(stats), latency_threads=threads,
+                   latency_kind="measured", interrupted=interrupted)
+
+
+def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[int], *,
           depth: float | None = None, classes: int | None = None,
           bench: dict[str, Any] | None = None, progress: Progress | None = None,
-          predict: dict[str, Any] | None = None) -> SweepReport:
+          dims: Dims = None, predict: dict[str, Any] | None = None) -> SweepReport:
     """Totals for every (alpha, resolution) pair, alpha-major; with ``bench`` (the options
     of ``measure_latency``), each point's measured latency too; with ``predict``
-    (``threads``, ``device``: a profile file), each point's predicted latency."""
+    (``threads``, ``device``: a profile file), each point's predicted latency instead.
+    For an ONNX file, over ``resolutions`` only (its height and width must be symbolic;
+    ``dims`` binds the rest)."""
+    if is_onnx_path(spec):
+        _spec_only(spec, depth=depth, classes=classes)
+        if predict is not None:
+            raise MnprofError("a predicted sweep takes a spec; predict an ONNX file with "
+                              "predict_latency at each resolution")
+        return _sweep_onnx(spec, alphas, resolutions, dims, bench,  # type: ignore[arg-type]
+                           progress)
+    if alphas is None:
+        raise MnprofError("a spec's sweep needs alphas")
     s = _as_spec(spec)
     if predict is not None:
         return _predicted_sweep(s, list(alphas), list(resolutions), depth, classes, predict)
@@ -74,47 +142,32 @@ def sweep(spec: SpecLike, alphas: Iterable[float], resolutions: Iterable[int], *
 def _predicted_sweep(s: Spec, alphas: list[float], resolutions: list[int],
                      depth: float | None, classes: int | None,
                      options: dict[str, Any]) -> SweepReport:
-    from .predict.device import resolve_profile
-    from .predict.grid import predict_grid
-
-    profile, _ = resolve_profile(options.get("threads"), options.get("device"))
-    if not alphas or not resolutions:
-        raise MnprofError("a sweep needs at least one alpha and one resolution")
-    rows = []
-    for a in alphas:
-        for res in resolutions:
-            r = analyze(build(s, a, res, depth=depth, classes=classes))
-            rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
-    latencies, note = predict_grid(
-        lambda a, r: build(s, a, r, depth=depth, classes=classes), alphas, resolutions,
-        profile)
-    info = {"device": profile.device.describe(), "profile": profile.path,
-            "threads": profile.device.threads, "note": note}
-    return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth,
-                       latencies=tuple(latencies), latency_threads=profile.device.threads,
-                       latency_kind="predicted", prediction=info)
+    from .predict.entry import predicted_sweep
+    return predicted_sweep(s, alphas, resolutions, depth=depth, classes=classes,
+                           threads=options.get("threads"), device=options.get("device"))
 
 
 def predict_latency(target: SpecLike | Graph = None, alpha: float | None = None,
                     resolution: int | None = None, *, depth: float | None = None,
                     classes: int | None = None, threads: int | None = None,
-                    device: str | Path | None = None) -> PredictReport:
-    """Predicted latency of a spec (or a built graph) on this machine at ``threads``
-    (its calibrated device profile), or on the device of the profile file ``device``."""
+                    device: str | Path | None = None, dims: Dims = None) -> PredictReport:
+    """Predicted latency of a spec, a built graph or an ONNX file (a path ending in
+    .onnx, with ``dims`` and ``resolution`` for symbolic dimensions) on this machine at
+    ``threads`` (its calibrated device profile), or on the device of the profile file
+    ``device``."""
     from .predict.device import resolve_profile
     from .predict.predictor import predict_graph
 
-    profile, here = resolve_profile(threads, None if device is None else str(device))
     if isinstance(target, Graph):
         graph = target
-    elif isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx"):
-        loader = globals().get("load_model")
-        if loader is None:
-            raise MnprofError(f"{target}: predicting an ONNX file needs the ONNX importer, "
-                              "which this version of mnprof does not have; predict its spec")
-        graph = loader(target, resolution=resolution)
+    elif is_onnx_path(target):
+        _spec_only(target, alpha=alpha, depth=depth, classes=classes)
+        graph = load_model(target, dims=dims, resolution=resolution)  # type: ignore[arg-type]
     else:
+        if dims:
+            raise MnprofError("dims apply to ONNX models; a spec's input is its resolution")
         graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
+    profile, here = resolve_profile(threads, None if device is None else str(device))
     return predict_graph(graph, profile, here=here, spec=graph.file)
 
 
@@ -126,48 +179,27 @@ def calibrate(*, threads: int | None = None, budget_minutes: float = 10.0,
     within ``budget_minutes``; save the device profile in the user cache (and a copy
     to ``export``). Resumes an interrupted calibration unless ``restart``. ``blocks``
     restricts the calibration networks to some block kinds (a quick, partial profile)."""
-    from .bench.machine import default_threads
-    from .predict.calibrate import run_calibration
-    from .predict.device import save_profile, this_device
-    from .predict.summary import CalibrationReport
-    from .predict.synth import BLOCKS
-
-    chosen = tuple(blocks) if blocks else BLOCKS
-    unknown = sorted(set(chosen) - set(BLOCKS))
-    if unknown:
-        raise MnprofError(f"unknown calibration block kind(s) {', '.join(unknown)}; kinds: "
-                          f"{', '.join(BLOCKS)}")
-    here = this_device(default_threads() if threads is None else threads)
-    profile = run_calibration(here, budget_s=60.0 * budget_minutes, seed=seed,
-                              restart=restart, progress=progress, blocks=chosen)
-    saved = str(save_profile(profile))
-    out = str(save_profile(profile, export)) if export is not None else ""
-    return CalibrationReport(profile, saved, out)
+    from .predict.entry import calibrate_here
+    return calibrate_here(threads=threads, budget_minutes=budget_minutes, restart=restart,
+                          seed=seed, export=export, blocks=blocks, progress=progress)
 
 
-def device_profile_io(*, import_from: str | Path | None = None, export_to: str | Path | None = None,
-                      threads: int | None = None) -> str:
+def device_profile_io(*, import_from: str | Path | None = None,
+                      export_to: str | Path | None = None, threads: int | None = None) -> str:
     """Install a profile file into this machine's cache (it must be of this CPU), or
     copy this machine's profile at ``threads`` to a file; the path written."""
-    from .bench.machine import default_threads
-    from .predict.device import find_profile, import_profile, save_profile, this_device
-
-    here = this_device(default_threads() if threads is None else threads)
-    if import_from is not None:
-        return str(import_profile(import_from, here))
-    assert export_to is not None
-    return str(save_profile(find_profile(here), export_to))
+    from .predict.entry import profile_io
+    return profile_io(import_from=import_from, export_to=export_to, threads=threads)
 
 
-def validate_predictions(n: int, *, threads: int | None = None, device: str | Path | None = None,
-                         specs: Iterable[str] | None = None, seed: int = 0,
-                         timing: dict[str, Any] | None = None,
+def validate_predictions(n: int, *, threads: int | None = None,
+                         device: str | Path | None = None, specs: Iterable[str] | None = None,
+                         seed: int = 0, timing: dict[str, Any] | None = None,
                          progress: Progress | None = None) -> ValidationReport:
     """Predict and measure ``n`` random configurations of the built-ins (default: the
     MobileNet family) on this machine; the error distribution."""
     from .predict.device import resolve_profile
     from .predict.validate import validate
-
     profile, here = resolve_profile(threads, None if device is None else str(device))
     return validate(profile, here, n, specs=list(specs) if specs else None, seed=seed,
                     progress=progress, timing=timing)
@@ -177,14 +209,25 @@ def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
             bench: dict[str, Any] | None = None, progress: Progress | None = None
             ) -> CompareReport:
     """Models side by side (the V1 paper's Tables 8 and 9). Each item is a spec, or a
-    (spec, {alpha, resolution, depth, classes}) pair; ratios are to the first."""
+    (spec, {alpha, resolution, depth, classes}) pair; ratios are to the first. An ONNX
+    file (a path ending in .onnx) takes only a resolution (for symbolic H and W)."""
     rows, graphs = [], []
     for item in models:
         spec, given = item if isinstance(item, tuple) else (item, {})
-        s = _as_spec(spec)
-        graph = build(s, given.get("alpha"), given.get("resolution"), depth=given.get("depth"),
-                      classes=given.get("classes"))
-        rows.append(CompareRow.of(given.get("label") or s.name, analyze(graph)))
+        if is_onnx_path(spec):          # an ONNX file: its own widths and layers
+            _spec_only(spec, alpha=given.get("alpha"), depth=given.get("depth"),
+                       classes=given.get("classes"))
+            if bench is not None:
+                raise MnprofError(f"compare --bench times specs; time the ONNX file {spec} "
+                                  "with mnprof bench")
+            graph = load_model(spec, resolution=given.get("resolution"))  # type: ignore
+            name = graph.model
+        else:
+            s = _as_spec(spec)
+            graph = build(s, given.get("alpha"), given.get("resolution"),
+                          depth=given.get("depth"), classes=given.get("classes"))
+            name = s.name
+        rows.append(CompareRow.of(given.get("label") or name, analyze(graph)))
         graphs.append(graph)
     if not rows:
         raise MnprofError("compare needs at least one model")
@@ -242,10 +285,12 @@ def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
     Options are those of ``mnprof.bench.measure.bench_graph`` (threads, runs, warmup,
     min_time, per_layer, opt_level, batch, progress, ...).
     """
-    from .bench.measure import bench_graph, bench_onnx_file
+    from .bench.measure import bench_graph
+    from .bench.onnxfile import bench_onnx_file
 
-    if isinstance(target, (str, Path)) and str(target).lower().endswith(".onnx"):
-        return bench_onnx_file(target, **options)
+    if is_onnx_path(target):
+        _spec_only(target, alpha=alpha, depth=depth, classes=classes)
+        return bench_onnx_file(target, resolution=resolution, **options)  # type: ignore
     if isinstance(target, Graph):
         return bench_graph(target, spec=target.file, **options)
     graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
@@ -254,11 +299,25 @@ def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
 
 def measure_latency(target: SpecLike | Graph = None, alpha: float | None = None,
                     resolution: int | None = None, **options: Any) -> LatencyReport:
-    """End-to-end latency only (what latency limits and ``sweep --bench`` use)."""
+    """End-to-end latency only (what latency limits and ``sweep --bench`` use); of the
+    file itself for an ONNX path (``dims`` may be among the options)."""
     from .bench.measure import measure_latency as run
+
+    if is_onnx_path(target):
+        from .bench.onnxfile import measure_file_latency
+        _spec_only(target, alpha=alpha)
+        return measure_file_latency(target, resolution=resolution, **options)  # type: ignore
 
     graph = target if isinstance(target, Graph) else build(_as_spec(target), alpha, resolution)
     return run(graph, **options)
+
+
+def import_spec(path: str | Path, *, dims: Dims = None, resolution: int | None = None
+                ) -> str:
+    """A flat spec (YAML text) of the ONNX file ``path``: every layer explicit, so that
+    ``cost`` of the spec gives the totals and per-type rows of ``cost`` of the file."""
+    from .spec.write import graph_to_spec
+    return graph_to_spec(load_model(path, dims=dims, resolution=resolution))
 
 
 def load_budget(path: str | Path | None = None) -> Budget:
@@ -269,13 +328,19 @@ def load_budget(path: str | Path | None = None) -> Budget:
 
 def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None,
                    limits: list[tuple[str, dict[str, Any]]],
-                   baselines: tuple[str, ...] = (), depth: float | None = None) -> Budget:
+                   baselines: tuple[str, ...] = (), depth: float | None = None,
+                   dims: Dims = None) -> Budget:
     """The budget of ``mnprof check SPEC --max-...``: one model, limits as a file writes
-    them, e.g. ``[("macs", {"max": "80M"})]``."""
+    them, e.g. ``[("macs", {"max": "80M"})]``. SPEC may be an ONNX file (``dims`` and
+    ``resolution`` bind its symbolic dimensions)."""
     from .gate.budget import command_line_budget
     from .spec.builtins import DEFAULT_SPEC
+    if is_onnx_path(spec):
+        _spec_only(spec, alpha=alpha, depth=depth)
+    elif dims:
+        raise MnprofError("dims apply to ONNX models")
     return command_line_budget(spec or DEFAULT_SPEC, alpha, resolution, limits, baselines,
-                               depth=depth)
+                               depth=depth, dims=tuple((dims or {}).items()))
 
 
 def is_budget_file(path: str) -> bool:
@@ -294,6 +359,9 @@ def budget_inputs(budget: Budget) -> list[str]:
     files = [] if budget.file.startswith("<") else [budget.file]
     for m in budget.models:
         files += m.baselines
+        if m.onnx:
+            files.append(m.spec)
+            continue
         try:
             files.append(str(resolve_spec_path(m.spec)[0]))
         except MnprofError:
@@ -316,5 +384,6 @@ def check_budget(budget: Budget | str | Path | None = None, *,
 
 __all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "calibrate",
            "compare", "builtin_summaries", "check_budget", "cost", "device_profile_io",
-           "export_onnx", "is_budget_file", "load_budget", "load_spec", "measure_latency",
-           "one_off_budget", "predict_latency", "sweep", "validate_predictions", "verdict"]
+           "export_onnx", "import_spec", "is_budget_file", "is_onnx_path", "load_budget",
+           "load_model", "load_spec", "measure_latency", "one_off_budget", "predict_latency",
+           "sweep", "validate_predictions", "verdict"]

@@ -19,15 +19,22 @@ def _unsupported(kind: str, fmt: Format) -> MnprofError:
 
 
 def _cost(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
-    from .analysis.report import block_table, cost_header, cost_tables, cost_to_dict, csv_table
+    from .analysis.report import (
+        block_table,
+        cost_header,
+        cost_tables,
+        cost_to_dict,
+        csv_table,
+        notes_lines,
+    )
     if fmt is Format.JSON:
         return to_json(cost_to_dict(r))
     if fmt is Format.CSV:
         return to_csv(block_table(r) if by == "block" else csv_table(r))
     tables = cost_tables(r, layers=layers, by=by)
     if fmt is Format.MARKDOWN:
-        return to_markdown(cost_header(r), tables)
-    return to_text(cost_header(r), tables, color=color)
+        return to_markdown(cost_header(r), tables) + notes_lines(r, markdown=True)
+    return to_text(cost_header(r), tables, color=color) + notes_lines(r)
 
 
 def _sweep(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:

@@ -96,6 +96,21 @@ class CostReport:
     by_block: Mapping[str, Totals] = field(default_factory=dict)  # block instance (or layer)
     depth: float = 1.0
     source: str = "spec"                # "spec" | "onnx"
+    notes: tuple[str, ...] = ()         # what the reader must know (e.g. ops not modelled)
+    batch: int = 1                      # images per run the source fixes; counts per image
+    metadata: tuple[tuple[str, str], ...] = ()   # what an imported file says of itself
+    # fp32 bytes of the tensors alive while each layer runs (its peak is the one above)
+    live_bytes: tuple[int, ...] = ()
+
+    @property
+    def not_modelled(self) -> dict[str, int]:
+        """ONNX op types counted as ``onnx:<OpType>`` layers (no MACs), and how many."""
+        out: dict[str, int] = {}
+        for c in self.layers:
+            if c.kind.startswith("onnx:"):
+                op = c.kind.removeprefix("onnx:")
+                out[op] = out.get(op, 0) + 1
+        return out
 
     def pct(self, part: int, whole: int) -> float:
         return 100.0 * part / whole if whole else 0.0
@@ -154,7 +169,12 @@ def by_block(costs: Iterable[LayerCost]) -> dict[str, Totals]:
 
 
 def peak_activation_bytes(graph: Graph) -> int:
-    """Peak fp32 bytes of tensors alive at once, running the nodes in order.
+    """Peak fp32 bytes of tensors alive at once, running the nodes in order."""
+    return max(live_bytes(graph), default=0)
+
+
+def live_bytes(graph: Graph) -> tuple[int, ...]:
+    """fp32 bytes of the tensors alive at each step, running the nodes in order.
 
     A tensor lives from the step that makes it to the last step that reads it;
     the graph's input and output count too. Layers fused in the spec (conv with
@@ -172,22 +192,24 @@ def peak_activation_bytes(graph: Graph) -> int:
             last_use[src] = max(last_use[src], last_use[node.name])
     sizes = {INPUT: numel(graph.input_shape)}
     live = {INPUT}
-    peak = 0
+    steps = []
     for step, node in enumerate(graph.nodes):
         sizes[node.name] = 0 if kind_of(node).is_view else numel(node.output_shape)
         live.add(node.name)
-        peak = max(peak, sum(sizes[t] for t in live))
+        steps.append(sum(sizes[t] for t in live) * BYTES_PER_ELEMENT)
         live = {t for t in live if last_use.get(t, -1) > step}
-    return peak * BYTES_PER_ELEMENT
+    return tuple(steps)
 
 
 def analyze(graph: Graph) -> CostReport:
     """Per-layer, per-type and total cost of a built graph."""
     layers = tuple(layer_cost(n) for n in graph.nodes)
     totals, by_type = summarize(layers)
+    live = live_bytes(graph)
     return CostReport(model=graph.model, alpha=graph.alpha, resolution=graph.resolution,
                       input_shape=graph.input_shape, layers=layers, totals=totals,
                       by_type=MappingProxyType(by_type),
                       by_block=MappingProxyType(by_block(layers)),
-                      peak_activation_bytes=peak_activation_bytes(graph), spec=graph.file,
-                      depth=graph.depth, source=graph.source)
+                      peak_activation_bytes=max(live, default=0), spec=graph.file,
+                      depth=graph.depth, source=graph.source, notes=graph.notes,
+                      batch=graph.batch, metadata=graph.metadata, live_bytes=live)

@@ -61,6 +61,11 @@ def cost_to_dict(r: CostReport) -> dict[str, Any]:
         "layers": [_layer_dict(c) for c in r.layers],
         "by_block": {key: {**_totals_dict(v), "macs_pct": round(r.pct(v.macs, t.macs), 6)}
                      for key, v in r.by_block.items()},
+        "source": r.source,
+        "batch": r.batch,
+        "metadata": dict(r.metadata),
+        "not_modelled": r.not_modelled,
+        "notes": list(r.notes),
     }
 
 
@@ -70,9 +75,23 @@ def _intensity(v: float) -> str:
 
 def cost_header(r: CostReport) -> str:
     c, h, w = r.input_shape
+    if r.source == "onnx":
+        meta = dict(r.metadata)
+        made = (f" · exported by mnprof from {meta['spec']} at alpha {meta.get('alpha', '1')}"
+                f", resolution {meta.get('resolution', h)}" if "spec" in meta else "")
+        batch = f" · batch {r.batch} (counts per image)" if r.batch != 1 else ""
+        return f"{r.model} · ONNX {r.spec} · input {h}x{w}x{c}{batch}{made}"
     depth = f" · depth {r.depth:g}" if r.depth != 1 else ""
     return (f"{r.model} · alpha {r.alpha:g}{depth} · input {h}x{w}x{c}"
             + (f" · {r.spec}" if r.spec else ""))
+
+
+def notes_lines(r: CostReport, *, markdown: bool = False) -> str:
+    """The report's notes as a list under the tables ("" when there are none)."""
+    if not r.notes:
+        return ""
+    bullet = "- " if markdown else "* "
+    return "\nNotes:\n" + "\n".join(bullet + n for n in r.notes) + "\n"
 
 
 def layer_table(r: CostReport) -> Table:

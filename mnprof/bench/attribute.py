@@ -11,8 +11,13 @@ its median kernel time and the spec layers it covers (``mnprof.bench.profile``).
   time of their own.
 - Nodes covering no layer (layout reorders, copies) keep their own rows, so
   nothing measured is dropped.
-- Roofline per row: achieved GMAC/s on the theoretical MACs, attainable =
-  min(peak, intensity x bandwidth), efficiency = achieved / attainable.
+- Roofline per layer: achieved GMAC/s on the theoretical MACs, attainable =
+  min(peak, intensity x the bandwidth of the smallest memory level holding the
+  layer's working set: its input, weights and output bytes), efficiency =
+  achieved / attainable.
+- Roofline per type and in total: attainable = the rows' MACs over the time they
+  would take at their own roofs, so efficiency = (time at the roofs) / (time
+  measured), summed over the layers.
 """
 
 from __future__ import annotations
@@ -54,12 +59,25 @@ def layer_bytes(c: LayerCost, batch: int) -> int:
 
 def make_row(name: str, type_: str, *, layers: int, macs: int, executed: int | None,
              nbytes: int, time_ms: float | None, total_ms: float, batch: int,
-             ceiling: Ceiling | None, **extra: object) -> TimeRow:
-    """One row with its roofline figures (``macs`` and ``executed`` per image)."""
+             ceiling: Ceiling | None, group_roof: tuple[float | None, str] | None = None,
+             **extra: object) -> TimeRow:
+    """One row with its roofline figures (``macs`` and ``executed`` per image).
+
+    A layer's roof comes from ``ceiling`` and its working set (``nbytes``); a sum of
+    rows passes its own (``group_roof``: attainable GMAC/s and bound).
+    """
     intensity = batch * macs / nbytes if nbytes else 0.0
     achieved = batch * macs / (time_ms * 1e6) if macs and time_ms else None
-    attainable = ceiling.attainable(intensity) if ceiling and macs else None
-    bound = ceiling.bound(intensity) if ceiling and macs else ""
+    if group_roof is not None:
+        attainable, bound = group_roof
+    elif ceiling and macs:
+        roof = ceiling.memory_roof(nbytes)
+        attainable, bound = ceiling.attainable(intensity, nbytes), \
+            ceiling.bound(intensity, nbytes)
+        if bound == "memory":
+            extra.update(roof=roof.level, roof_bandwidth_gb_per_s=roof.bandwidth_gb_per_s)
+    else:
+        attainable, bound = None, ""
     return TimeRow(
         name=name, type_key=type_, layers=layers, macs=macs, executed_macs=executed,
         bytes=nbytes, intensity=intensity, time_ms=time_ms,
@@ -146,4 +164,17 @@ def _sum_rows(name: str, rows: Sequence[TimeRow], total_ms: float, batch: int,
         executed=sum(r.executed_macs or 0 for r in rows) if known else None,
         nbytes=sum(r.bytes for r in rows),
         time_ms=sum(r.time_ms or 0.0 for r in rows), total_ms=total_ms, batch=batch,
-        ceiling=ceiling)
+        ceiling=ceiling, group_roof=_group_roof(rows, batch))
+
+
+def _group_roof(rows: Sequence[TimeRow], batch: int) -> tuple[float | None, str]:
+    """Attainable GMAC/s and bound of a sum of rows: their MACs over the time they would
+    take at their own roofs; bound by the roof that most of that time is spent under."""
+    roofed = [r for r in rows if r.macs and r.attainable_gmacs_per_s]
+    if not roofed:
+        return None, ""
+    at_roof = {b: sum(batch * r.macs / (r.attainable_gmacs_per_s * 1e6)  # type: ignore[operator]
+                      for r in roofed if r.bound == b) for b in ("memory", "compute")}
+    total = at_roof["memory"] + at_roof["compute"]
+    return (batch * sum(r.macs for r in roofed) / (total * 1e6),
+            "memory" if at_roof["memory"] >= at_roof["compute"] else "compute")

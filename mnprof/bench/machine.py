@@ -11,8 +11,12 @@
   counts them). Both keep the best run: a ceiling, not a typical figure.
   Measured once per (CPU model, threads, onnxruntime version) and cached in
   ``$XDG_CACHE_HOME/mnprof/machine.json`` (default ``~/.cache/mnprof``).
-- ``Ceiling.attainable(intensity)``: the roofline, min(peak, intensity x bandwidth),
-  with intensity in MACs per byte.
+- a bandwidth roof per cache level (L1, L2, L3; ``mnprof.bench.caches``) beside
+  DRAM's, measured and cached with the rest (the cache schema is
+  ``mnprof.machine/2``: entries written before the per-level roofs are measured again).
+- ``Ceiling.attainable(intensity, working_set)``: the cache-aware roofline,
+  min(peak, intensity x bandwidth of the smallest level holding the working set),
+  with intensity in MACs per byte; without a working set, DRAM's roof.
 
 onnxruntime is imported only inside the measuring function.
 """
@@ -33,6 +37,7 @@ from ..core.contracts import MACHINE_SCHEMA as CACHE_SCHEMA
 from ..core.errors import MnprofError
 from ..core.files import atomic_write, read_text
 from ..core.progress import Progress
+from .caches import DRAM, MemoryRoof, cache_levels, measure_cache_roofs, pick
 from .runner import OptLevel, create_session, session_options, time_runs
 
 GEMM_SIZES = (512, 1024)    # square MatMuls; the best of both is the peak
@@ -160,15 +165,26 @@ class Ceiling:
     measured_at: str           # UTC, ISO 8601
     cached: bool = False       # read from the cache rather than measured now
     load_average: float | None = None     # 1-minute load average when it was measured
+    # One roof per cache level, smallest first, DRAM's last (``bandwidth_gb_per_s``);
+    # empty: DRAM is the only roof (cache sizes unknown).
+    memory_roofs: tuple[MemoryRoof, ...] = ()
+    cache_method: str = ""
 
-    def attainable(self, intensity: float) -> float:
-        """Roofline GMAC/s at ``intensity`` MACs per byte."""
-        return min(self.peak_gmacs_per_s, intensity * self.bandwidth_gb_per_s)
+    def memory_roof(self, working_set: int | None = None) -> MemoryRoof:
+        """The roof of the smallest level holding ``working_set`` bytes (None: DRAM's)."""
+        return pick(self.memory_roofs, working_set) or \
+            MemoryRoof(DRAM, self.bandwidth_gb_per_s, None, COPY_MIB * 2**21)
 
-    def bound(self, intensity: float) -> str:
+    def attainable(self, intensity: float, working_set: int | None = None) -> float:
+        """Roofline GMAC/s at ``intensity`` MACs per byte, for data of ``working_set``
+        bytes (the level that holds it feeds it; None: from DRAM)."""
+        bandwidth = self.memory_roof(working_set).bandwidth_gb_per_s
+        return min(self.peak_gmacs_per_s, intensity * bandwidth)
+
+    def bound(self, intensity: float, working_set: int | None = None) -> str:
         """The roof that limits a layer of this intensity: "memory" or "compute"."""
-        return "memory" if intensity * self.bandwidth_gb_per_s < self.peak_gmacs_per_s \
-            else "compute"
+        bandwidth = self.memory_roof(working_set).bandwidth_gb_per_s
+        return "memory" if intensity * bandwidth < self.peak_gmacs_per_s else "compute"
 
     @property
     def age_days(self) -> float | None:
@@ -208,8 +224,9 @@ def _load_cache(path: Path) -> dict[str, Any]:
 
 def _from_entry(entry: Any) -> Ceiling | None:
     try:
-        c = Ceiling(**{**entry, "cached": True})
-    except TypeError:
+        roofs = tuple(MemoryRoof(**r) for r in entry.get("memory_roofs", ()))
+        c = Ceiling(**{**entry, "cached": True, "memory_roofs": roofs})
+    except (TypeError, AttributeError):
         return None         # an older or foreign entry: measured again
     ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
              for v in (c.peak_gmacs_per_s, c.bandwidth_gb_per_s))
@@ -245,13 +262,17 @@ def measure_ceiling(threads: int, *, progress: Progress | None = None) -> Ceilin
 
     load = load_average()
     if progress:
-        progress("machine ceiling: GEMM", 0, 2)
+        progress("machine ceiling: GEMM", 0, 3)
     peak, size, gemm_runs = max(_gemm_peak(n, threads) for n in GEMM_SIZES)
     if progress:
-        progress("machine ceiling: memory copy", 1, 2)
+        progress("machine ceiling: memory copy", 1, 3)
     bandwidth = _copy_bandwidth(threads)
     if progress:
-        progress("machine ceiling", 2, 2)
+        progress("machine ceiling: cache bandwidths", 2, 3)
+    levels = cache_levels()
+    roofs = measure_cache_roofs(threads, levels, bandwidth, 2 * COPY_MIB * 2**20)
+    if progress:
+        progress("machine ceiling", 3, 3)
     return Ceiling(
         peak_gmacs_per_s=peak, bandwidth_gb_per_s=bandwidth, threads=threads,
         cpu_model=cpu_info().model, onnxruntime_version=ort.__version__,
@@ -259,7 +280,20 @@ def measure_ceiling(threads: int, *, progress: Progress | None = None) -> Ceilin
                     f"{threads} intra-op thread(s); best: {size}, fastest of {gemm_runs} runs",
         copy_method=f"numpy copy of {COPY_MIB} MiB fp32 split over {threads} thread(s), "
                     f"bytes read + written, best of {_COPY_REPEATS} runs",
-        measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), load_average=load)
+        measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), load_average=load,
+        memory_roofs=roofs, cache_method=_cache_method(levels, threads))
+
+
+def _cache_method(levels: Any, threads: int) -> str:
+    if not levels:
+        return ("cache sizes unknown (no /sys/devices/system/cpu/cpu0/cache): DRAM is the "
+                "only memory roof")
+    sizes = ", ".join(f"{lv.name} {lv.size_bytes // 1024} KiB"
+                      + (f" shared by {lv.shared_by} CPUs" if lv.shared_by > 1 else "")
+                      for lv in levels)
+    return (f"{sizes} (sysfs); per level, numpy add.reduce streaming a working set sized "
+            f"to it, {threads} thread(s), bytes read + written, best of several runs; a "
+            "level measured slower than the one behind it gets that one's bandwidth")
 
 
 def _gemm_peak(n: int, threads: int) -> tuple[float, int, int]:

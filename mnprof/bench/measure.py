@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import gc
 import platform
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -37,7 +37,13 @@ from .machine import (
     load_average,
     machine_ceiling,
 )
-from .notes import NOTE_ROOFLINE, executed_note, normalisation_notes, spread_notes
+from .notes import (
+    NOTE_ROOFLINE,
+    executed_note,
+    normalisation_notes,
+    over_roof_notes,
+    spread_notes,
+)
 from .profile import (
     GraphView,
     executed_macs,
@@ -64,6 +70,9 @@ from .settings import (
 )
 
 MEMORY_HEADROOM = 0.8       # use at most this share of the available memory
+# Nodes that serve a layer without computing it (see profile._charge_helpers).
+HELPER_OPS = frozenset({"ReorderInput", "ReorderOutput", "Shape", "Gather", "Unsqueeze",
+                        "Cast", "Range", "ConstantOfShape"})
 
 
 @dataclass(frozen=True)
@@ -104,7 +113,7 @@ def graph_memory(costs: CostReport, batch: int) -> int:
     return batch * costs.peak_activation_bytes + 3 * weights
 
 
-def _environment(cpu: CpuInfo, s: Settings, *, runs: int, opset: int | None,
+def environment_of(cpu: CpuInfo, s: Settings, *, runs: int, opset: int | None,
                  load: float | None) -> Environment:
     import numpy
     import onnxruntime as ort
@@ -120,13 +129,13 @@ def _environment(cpu: CpuInfo, s: Settings, *, runs: int, opset: int | None,
         isa=cpu.isa)
 
 
-def _time(model: bytes | str, s: Settings, *, progress: Progress | None, what: str
-          ) -> tuple[list[float], bool, dict[str, Any]]:
+def time_model(model: bytes | str, s: Settings, *, progress: Progress | None, what: str,
+          dims: Any = None) -> tuple[list[float], bool, dict[str, Any]]:
     if progress:
         progress("loading the model into onnxruntime", 0, 1)
     session = create_session(model, session_options(s.threads, s.level), what=what)
     try:
-        feed = make_feed(session, s.batch, what=what)
+        feed = make_feed(session, s.batch, what=what, dims=dims)
         timing = time_runs(session, feed, warmup=s.warmup, runs=s.runs, min_time=s.min_time,
                            progress=progress)
     finally:
@@ -137,7 +146,7 @@ def _time(model: bytes | str, s: Settings, *, progress: Progress | None, what: s
     return timing.samples_ms, timing.interrupted, feed
 
 
-def _ceiling(s: Settings, ceiling: Ceiling | None, remeasure: bool,
+def resolve_ceiling(s: Settings, ceiling: Ceiling | None, remeasure: bool,
              progress: Progress | None) -> Ceiling:
     try:
         return ceiling or machine_ceiling(s.threads, remeasure=remeasure, progress=progress)
@@ -157,8 +166,8 @@ def measure_latency(graph: Graph, *, threads: int | None = None, runs: int = DEF
     load = load_average()
     model = serialize(build_model(graph, opset=opset, batch=s.batch, totals=costs.totals,
                                   check=False).model)
-    samples, interrupted, _ = _time(model, s, progress=progress, what=graph.model)
-    env = _environment(cpu_info(), s, runs=len(samples), opset=opset, load=load)
+    samples, interrupted, _ = time_model(model, s, progress=progress, what=graph.model)
+    env = environment_of(cpu_info(), s, runs=len(samples), opset=opset, load=load)
     return LatencyReport(latency_stats(samples, s.batch), s.threads, env, interrupted)
 
 
@@ -179,14 +188,14 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
     costs = analyze(graph)
     check_memory(graph_memory(costs, s.batch), f"{graph.model} at batch {s.batch}")
     load = load_average()
-    roof = _ceiling(s, ceiling, remeasure, progress)
+    roof = resolve_ceiling(s, ceiling, remeasure, progress)
     if progress:
         progress("exporting the model to ONNX", 0, 1)
     exported = build_model(graph, opset=opset, batch=s.batch, totals=costs.totals, check=False)
     model = serialize(exported.model)
-    samples, interrupted, feed = _time(model, s, progress=progress, what=graph.model)
+    samples, interrupted, feed = time_model(model, s, progress=progress, what=graph.model)
     stats = latency_stats(samples, s.batch)
-    env = _environment(cpu_info(), s, runs=stats.runs, opset=opset, load=load)
+    env = environment_of(cpu_info(), s, runs=stats.runs, opset=opset, load=load)
     base = dict(model=graph.model, spec=spec, source=graph.source, alpha=graph.alpha,
                 resolution=graph.resolution, input_shape=graph.input_shape,
                 environment=env, latency_ms=stats, machine=roof)
@@ -197,14 +206,21 @@ def bench_graph(graph: Graph, *, threads: int | None = None, runs: int = DEFAULT
         raise BenchInterrupted(bare)
     if not per_layer:
         return bare
-    return _explain(bare, costs, model, exported.model, layers_by_name(graph), s, feed,
-                    profile_runs, progress)
+    view = GraphView.of(exported.model)
+    layer_of_node = layers_by_name(graph)
+    return explain(bare, costs, model, view, [layer_of_node(n.name) for n in view.nodes], s,
+                   feed, profile_runs, progress)
 
 
-def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
-             layer_of_node: Any, s: Settings, feed: dict[str, Any], profile_runs: int,
-             progress: Progress | None) -> BenchReport:
-    """``bare`` with per-layer and per-type rows from a separate profiled session."""
+def explain(bare: BenchReport, costs: CostReport, model: bytes, view: GraphView,
+            node_layers: Sequence[str | None], s: Settings, feed: dict[str, Any],
+            profile_runs: int, progress: Progress | None,
+            siblings: Mapping[str, tuple[str, ...]] | None = None) -> BenchReport:
+    """``bare`` with per-layer and per-type rows from a separate profiled session.
+
+    ``view`` is the ONNX graph that was timed and ``node_layers`` the layer each of its
+    nodes belongs to; ``siblings``: layers made by one node with another (a Split's
+    parts), covered whenever it is."""
     try:
         prof = runner.profile_runs(model, threads=s.threads, level=s.level, feed=feed,
                                    warmup=s.warmup, runs=profile_runs, progress=progress)
@@ -215,10 +231,14 @@ def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
         return replace(bare, notes=(*bare.notes, "onnxruntime's profiler recorded no node "
                                     "times: no per-layer or per-type figures."))
     optimized = GraphView.of(prof.optimized)
-    view = GraphView.of(original)
     names = [c.name for c in costs.layers]
-    node_layers = [layer_of_node(n.name) for n in view.nodes]
     covers = map_nodes(view, optimized, names, node_layers)
+    siblings = siblings or {}
+
+    def with_siblings(layers: Any) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(y for x in layers if x for y in (x, *siblings.get(x, ()))))
+
+    covers = [with_siblings(c) for c in covers]
     index = match_timings(timings, optimized)
     nodes = [ProfiledNode(
         t.name, t.op_type, t.median_us, covers[i] if i is not None else (),
@@ -226,72 +246,28 @@ def _explain(bare: BenchReport, costs: CostReport, model: bytes, original: Any,
         if i is not None else None) for t, i in zip(timings, index, strict=True)]
     stats = bare.latency_ms
     att = attribute(costs, nodes, e2e_median_ms=stats.median, batch=s.batch,
-                    ceiling=bare.machine, exported={x for x in node_layers if x})
+                    ceiling=bare.machine, exported=set(with_siblings(node_layers)))
     summary = ProfileSummary(runs=len(prof.wall_ms),
                              profiled_median_ms=latency_stats(prof.wall_ms).median,
                              unprofiled_median_ms=stats.median,
                              kernel_sum_ms=att.kernel_sum_ms, nodes=len(optimized.nodes))
     cpu = cpu_info()
-    notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu), NOTE_ROOFLINE)
+    notes = (*bare.notes, *normalisation_notes(summary), executed_note(cpu), NOTE_ROOFLINE,
+             *over_roof_notes(att.layers, bare.machine))
     if any(r.fused_into for r in att.layers):
         notes += ("A layer marked 'fused into X' runs inside X's onnxruntime node; its time "
                   "is in X's row.",)
+    helpers = {n.op_type for n in nodes if n.layers} & HELPER_OPS
+    if helpers:
+        notes += (f"onnxruntime's {', '.join(sorted(helpers))} nodes (layout changes, shape "
+                  "arithmetic) are charged to the layer that reads their output (listed "
+                  "among its onnxruntime nodes): they are what running that layer costs.",)
     return replace(bare, profile=summary, layers=att.layers,
                    by_type=MappingProxyType(att.by_type), non_layer=att.non_layer,
                    total=att.total, notes=notes, by_block=MappingProxyType(att.by_block))
 
 
-def bench_onnx_file(path: str | Path, *, threads: int | None = None, runs: int = DEFAULT_RUNS,
-                    warmup: int = DEFAULT_WARMUP, min_time: float = DEFAULT_MIN_TIME,
-                    opt_level: str = "all", batch: int | None = None,
-                    ceiling: Ceiling | None = None, remeasure: bool = False,
-                    progress: Progress | None = None) -> BenchReport:
-    """End-to-end latency of an existing ONNX file (a fixed batch in the file is used
-    as it is; ``batch`` sets a symbolic one, default 1)."""
-    from ..onnxio.load import load_model
-
-    proto = load_model(path)
-    name = proto.graph.name or Path(path).stem
-    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
-    file_batch = _fixed_batch(proto)
-    if batch is not None and file_batch not in (None, batch):
-        raise MnprofError(f"{path}: the model's batch is fixed at {file_batch}; --batch "
-                          f"{batch} cannot change it")
-    used_batch = file_batch or batch or 1
-    s = Settings.of(threads=threads, runs=runs, warmup=warmup, min_time=min_time,
-                    batch=used_batch, opt_level=opt_level, opset=opset)
-    load = load_average()
-    roof = _ceiling(s, ceiling, remeasure, progress)
-    model = proto.SerializeToString()
-    del proto
-    samples, interrupted, feed = _time(model, s, progress=progress, what=str(path))
-    stats = latency_stats(samples, used_batch)
-    env = _environment(cpu_info(), s, runs=stats.runs, opset=opset, load=load)
-    shape = next(iter(feed.values())).shape[1:] if len(feed) == 1 else ()
-    report = BenchReport(model=name, spec=str(path), source="onnx", alpha=None,
-                         resolution=None, input_shape=tuple(int(d) for d in shape),
-                         environment=env, latency_ms=stats, machine=roof, profile=None,
-                         layers=(), by_type=MappingProxyType({}), non_layer=(), total=None,
-                         notes=spread_notes(stats, env, roof), interrupted=interrupted)
-    if interrupted:
-        raise BenchInterrupted(report)
-    return report
-
-
-def _fixed_batch(model: Any) -> int | None:
-    """The first input's leading dimension when the file fixes it, else None."""
-    inits = {t.name for t in model.graph.initializer}
-    for vi in model.graph.input:
-        if vi.name in inits:
-            continue
-        dims = vi.type.tensor_type.shape.dim
-        if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
-            return int(dims[0].dim_value)
-        return None
-    return None
-
-
-__all__ = ["DEFAULT_PROFILE_RUNS", "bench_graph", "bench_onnx_file", "check_memory",
+__all__ = ["DEFAULT_PROFILE_RUNS", "bench_graph", "check_memory", "explain",
            "is_busy", "measure_latency"]
 
 

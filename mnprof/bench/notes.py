@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from ..core.units import human_bytes
 from .machine import Ceiling, CpuInfo, is_busy
-from .result import Environment, LatencyStats, ProfileSummary
+from .result import Environment, LatencyStats, ProfileSummary, TimeRow
 
-NOTE_ROOFLINE = ("Roofline: attainable = min(peak, intensity x bandwidth); intensity = "
-                 "theoretical MACs per fp32 byte of input, weights and output (the cost "
-                 "report's estimate, caches ignored); efficiency = achieved / attainable.")
+NOTE_ROOFLINE = ("Roofline (cache-aware): attainable = min(peak, intensity x bandwidth), the "
+                 "bandwidth that of the smallest memory level (L1, L2, L3, DRAM, each measured) "
+                 "that holds the layer's bytes; intensity = theoretical MACs per fp32 byte of "
+                 "input, weights and output (the cost report's estimate); efficiency = "
+                 "achieved / attainable. Per type and in total: the time the layers would take "
+                 "at their roofs over the time they took.")
+OVER_ROOF = 1.0             # efficiency above this is explained, layer by layer
+NEAR_LEVEL = 2.0            # a working set within this factor of a level's capacity
 NOISY_SPREAD = 0.15         # (p90 - p10) / median; robust to a few outliers, unlike the cv
 SCALE_RANGE = (0.8, 1.25)   # profile scale factors outside this make per-layer times doubtful
 OLD_CEILING_DAYS = 30
@@ -76,3 +82,30 @@ def executed_note(cpu: CpuInfo) -> str:
                 "An estimate of the work given to the kernels, not a hardware count.")
     return ("Executed MACs come from the weight shapes in onnxruntime's optimised graph; no "
             "channel blocking is expected on this CPU (no AVX2 or AVX-512 flags).")
+
+
+def over_roof_reason(row: TimeRow, ceiling: Ceiling) -> str:
+    """Why a layer runs above its roof (efficiency > 100%): the likeliest cause."""
+    if ceiling.measured_busy:
+        return "the roofs were measured on a busy machine, so they read low"
+    if row.bound != "memory":
+        return ("above the measured GEMM peak: onnxruntime's kernel for this shape beats "
+                "the MatMul that sets the peak")
+    faster = [r for r in ceiling.memory_roofs
+              if r.capacity_bytes is not None and r.capacity_bytes < row.bytes]
+    if faster and row.bytes <= NEAR_LEVEL * faster[-1].capacity_bytes:  # type: ignore[operator]
+        return (f"its {human_bytes(row.bytes)} are within {NEAR_LEVEL:g}x of what "
+                f"{faster[-1].level} holds ({human_bytes(faster[-1].capacity_bytes or 0)}): "
+                f"part of them is served from {faster[-1].level}")
+    return ("part of its bytes come from a faster level than all of them fit in (the input "
+            "the layer before just wrote, weights reused across rows of the output)")
+
+
+def over_roof_notes(rows: tuple[TimeRow, ...], ceiling: Ceiling | None) -> tuple[str, ...]:
+    """One note naming the layers above 100% of their roof, each with its likely reason."""
+    over = [r for r in rows if r.efficiency is not None and r.efficiency > OVER_ROOF]
+    if not over or ceiling is None:
+        return ()
+    items = "; ".join(f"{r.name} {100 * r.efficiency:.0f}% ({over_roof_reason(r, ceiling)})"
+                      for r in sorted(over, key=lambda r: -(r.efficiency or 0)))
+    return (f"{len(over)} layer(s) run above their roof: {items}.",)

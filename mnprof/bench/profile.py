@@ -15,6 +15,8 @@ data it reads and writes, not through its name alone:
    (same name; or, for a renamed output, the tensor its node is named after);
 2. a node covers the original nodes between its inputs and its output (walking
    back from the output, stopping at its inputs and at nodes already covered);
+   a node a fusion made is named ``<original node>/<Name>Fusion/`` (x * Sigmoid(x)
+   fused into QuickGelu after the NCHWc transform) and holds that node's output;
    when one of its inputs is still unused, the consumer of its output that reads
    that input was fused in too (a residual Add folded into a conv); when it carries
    an ``activation`` but covers none, the activation after its output was fused in
@@ -44,6 +46,8 @@ CONV_OPS = frozenset({"Conv", "FusedConv", "NchwcConv"})
 GEMM_OPS = frozenset({"Gemm", "MatMul", "FusedGemm", "FusedMatMul"})
 KERNEL_SUFFIX = "_kernel_time"
 NCHWC_SUFFIX = "_nchwc"
+# onnxruntime names a node a fusion makes after the original node it ends at
+FUSION_NAME = re.compile(r"(.+)/[A-Za-z0-9]+Fusion/?")
 
 
 @dataclass(frozen=True)
@@ -207,15 +211,21 @@ class _Mapper:
                 result.append(None)
                 continue
             found = {self.node_layers[i] for i in cone} - {None}
-            result.append(tuple(sorted(found, key=self.order.__getitem__)))  # type: ignore
+            result.append(tuple(sorted(found, key=self.order.__getitem__))  # type: ignore
+                          if found else None)     # shape-only nodes: resolved like reorders
         _resolve_untraced(self.optimized, result, self.longest)
-        return [r or () for r in result]
+        done = [r or () for r in result]
+        _charge_helpers(self.optimized, done)
+        return done
 
     def anchors_of(self, n: OnnxNode) -> list[str]:
         """Original tensors the optimised node's outputs hold."""
         anchors = [t for t in n.outputs if t in self.tensors]
         if not anchors:
             base = n.name[: -len(NCHWC_SUFFIX)] if n.name.endswith(NCHWC_SUFFIX) else n.name
+            fused = FUSION_NAME.fullmatch(base)
+            if fused and fused.group(1) in self.by_name:
+                base = fused.group(1)       # "<node>/QuickGeluFusion/": the node it ends at
             if base in self.tensors:
                 anchors = [base]
             elif base in self.by_name:
@@ -230,7 +240,7 @@ class _Mapper:
             src = self.corr.get(ins_raw[0], "") if ins_raw else ""
             for t in n.outputs:
                 self.corr[t] = t if t in self.tensors else src
-            return set()
+            return None                 # a layout change: charged to the layer it serves
         anchors = self.anchors_of(n)
         if not anchors:
             return None
@@ -315,6 +325,29 @@ def _resolve_untraced(optimized: GraphView, result: list[tuple[str, ...] | None]
             continue
         layer = layer_of(n.name, longest, seps=".:_") if n.name else None
         result[i] = (layer,) if layer else ()
+
+
+def _charge_helpers(optimized: GraphView, result: list[tuple[str, ...]]) -> None:
+    """Nodes that belong to no layer but serve one (a layout reorder, the shape arithmetic
+    a Reshape needs when the batch is symbolic) are charged to the layer that reads their
+    output, else to the one that made their input: their time is that layer's cost of
+    running the way onnxruntime runs it. Nodes that serve none stay rows of their own."""
+    users: dict[str, list[int]] = {}
+    makers: dict[str, int] = {}
+    for i, n in enumerate(optimized.nodes):
+        for t in n.inputs:
+            users.setdefault(t, []).append(i)
+        for t in n.outputs:
+            makers[t] = i
+    for _ in range(3):                  # chains of helpers: a few passes settle them
+        for i, n in enumerate(optimized.nodes):
+            if result[i]:
+                continue
+            near = [result[u] for t in n.outputs for u in users.get(t, []) if result[u]]
+            near = near or [result[makers[t]] for t in n.inputs
+                            if t in makers and result[makers[t]]]
+            if near:
+                result[i] = near[0]
 
 
 # ---------------------------------------------------------------------------

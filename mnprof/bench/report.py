@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.contracts import BENCH_SCHEMA
 from ..core.render import Column, Table
-from ..core.units import human, pct, shape
+from ..core.units import human, human_bytes, pct, shape
 from ..core.version import __version__
 from .result import BenchReport, LatencyStats, TimeRow
 
@@ -23,6 +23,8 @@ UNITS = {"time": "milliseconds", "macs": "multiply-accumulates per image (1 MAC 
          "intensity": "MACs per byte", "gmacs_per_s": "10^9 MACs per second",
          "bandwidth": "10^9 bytes per second (read + written)",
          "efficiency": "achieved / attainable GMAC/s, a fraction",
+         "roof_level": "the memory level whose bandwidth roof limits a memory-bound layer: "
+                       "the smallest of L1, L2, L3, DRAM that holds its bytes",
          "throughput": "images per second at the batch size"}
 
 
@@ -41,7 +43,9 @@ def _row_dict(r: TimeRow) -> dict[str, Any]:
             "intensity": _r(r.intensity), "time_ms": _r(r.time_ms, 9),
             "time_pct": _r(r.time_pct), "gmacs_per_s": _r(r.gmacs_per_s),
             "attainable_gmacs_per_s": _r(r.attainable_gmacs_per_s),
-            "efficiency": _r(r.efficiency), "bound": r.bound or None}
+            "efficiency": _r(r.efficiency), "bound": r.bound or None,
+            "roof_level": r.roof or None,
+            "roof_bandwidth_gb_per_s": _r(r.roof_bandwidth_gb_per_s)}
 
 
 def bench_to_dict(r: BenchReport) -> dict[str, Any]:
@@ -160,11 +164,17 @@ def layer_table(r: BenchReport) -> Table:
     for i, x in enumerate(r.layers, 1):
         where = (f"fused into {x.fused_into}" if x.fused_into else
                  ", ".join(x.ort_nodes) if x.ort_nodes else x.note or "(not seen)")
-        rows.append((i, x.name, x.type_key, *_cells(x, t.macs), x.bound or None, where))
+        rows.append((i, x.name, x.type_key, *_cells(x, t.macs), bound_text(x) or None,
+                     where))
     for x in r.non_layer:
         rows.append((None, x.name, f"ort:{x.type_key}", *_cells(x, t.macs), None, "not a layer"))
     footer = (None, "total", None, *_cells(t, t.macs), None, None)
     return Table("Per layer (measured vs theory)", cols, tuple(rows), footer)
+
+
+def bound_text(x: TimeRow) -> str:
+    """"compute", or the memory level whose roof limits the row ("L2", "DRAM")."""
+    return x.roof or x.bound if x.bound == "memory" else x.bound
 
 
 def machine_table(r: BenchReport) -> Table:
@@ -173,10 +183,17 @@ def machine_table(r: BenchReport) -> Table:
     cols = (Column("machine ceiling", numeric=False, key="metric"),
             Column("value", key="value"), Column("how", numeric=False, key="method"))
     origin = f"cached, measured {m.measured_at}" if m.cached else f"measured now ({m.measured_at})"
-    rows = (("peak GMAC/s", _one_decimal(m.peak_gmacs_per_s), m.gemm_method),
-            ("memory bandwidth GB/s", f"{m.bandwidth_gb_per_s:.1f}", m.copy_method),
-            ("source", "", origin + "; `--remeasure` to redo"))
-    return Table("Machine ceiling", cols, rows)
+    rows = [("peak GMAC/s", _one_decimal(m.peak_gmacs_per_s), m.gemm_method),
+            ("memory bandwidth GB/s", f"{m.bandwidth_gb_per_s:.1f}", m.copy_method)]
+    for roof in m.memory_roofs:
+        if roof.capacity_bytes is not None:
+            rows.append((f"{roof.level} bandwidth GB/s", f"{roof.bandwidth_gb_per_s:.1f}",
+                         f"the roof of layers whose bytes fit in "
+                         f"{human_bytes(roof.capacity_bytes)}"))
+    if m.cache_method:
+        rows.append(("cache roofs", "", m.cache_method))
+    rows.append(("source", "", origin + "; `--remeasure` to redo"))
+    return Table("Machine ceiling", cols, tuple(rows))
 
 
 def environment_table(r: BenchReport) -> Table:

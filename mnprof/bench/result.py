@@ -111,6 +111,9 @@ class TimeRow:
     ort_nodes: tuple[str, ...] = ()
     fused_into: str | None = None
     note: str = ""
+    # a memory-bound layer: the memory level whose roof limits it (L1, L2, L3, DRAM)
+    roof: str = ""
+    roof_bandwidth_gb_per_s: float | None = None
 
 
 @dataclass(frozen=True)

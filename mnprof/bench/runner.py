@@ -93,9 +93,10 @@ _NUMPY_TYPES = {"tensor(float)": "float32", "tensor(double)": "float64",
                 "tensor(bool)": "bool"}
 
 
-def make_feed(session: Any, batch: int, *, what: str = "the model", seed: int = 0
-              ) -> dict[str, Any]:
-    """Deterministic inputs for every graph input; a leading symbolic dim is the batch."""
+def make_feed(session: Any, batch: int, *, what: str = "the model", seed: int = 0,
+              dims: Any = None) -> dict[str, Any]:
+    """Deterministic inputs for every graph input; a leading symbolic dim is the batch,
+    another symbolic dim takes its value in ``dims`` (name -> value), if any."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -112,9 +113,12 @@ def make_feed(session: Any, batch: int, *, what: str = "the model", seed: int = 
                 shape.append(d)
             elif i == 0:
                 shape.append(batch)
+            elif dims and isinstance(d, str) and d in dims:
+                shape.append(int(dims[d]))
             else:
                 raise MnprofError(f"{what}: input {inp.name!r} has a free dimension {d!r} at "
-                                  f"axis {i}; only the first (batch) axis may be free")
+                                  f"axis {i}; give it a value (--dim NAME=N, or --res for "
+                                  "height and width)")
         total += math.prod(shape) * np.dtype(dtype).itemsize
         if total > MAX_FEED_BYTES:
             raise MnprofError(f"{what}: input {inp.name!r} {shape} needs {total / 2**30:.1f} GiB "

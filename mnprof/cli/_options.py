@@ -67,7 +67,17 @@ class _List(_Typed):
         return [super(_List, self).convert(p, param, ctx) for p in parts]
 
 
+def parse_dim(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"expected NAME=N (a symbolic dimension of an ONNX model "
+                                 f"and a positive integer), got {text!r:.60}")
+    return name, int(value)
+
+
 ALPHA = _Typed("ALPHA", parse_alpha)
+DIM = _Typed("NAME=N", parse_dim)
 DEPTH = _Typed("DEPTH", parse_depth)
 RESOLUTION = _Typed("RES", parse_resolution)
 CLASSES = _Typed("N", parse_classes)
@@ -83,6 +93,54 @@ res_option = click.option("--res", "-r", "resolution", type=RESOLUTION, default=
                                "built-ins).")
 output_option = click.option("--output", "-o", type=click.Path(dir_okay=True), default=None,
                              help="Write the report to FILE (atomically) instead of stdout.")
+
+
+dim_option = click.option("--dim", "dims", type=DIM, multiple=True,
+                          help="ONNX models: give a symbolic input dimension a value, e.g. "
+                               "--dim batch=1 (repeatable; a symbolic batch is 1 by "
+                               "default, --res sets symbolic height and width).")
+
+
+def dims_of(dims: Any) -> dict[str, int]:
+    """``--dim`` pairs as a mapping; a name given twice is a usage error."""
+    out: dict[str, int] = {}
+    for name, value in dims or ():
+        if name in out:
+            raise click.UsageError(f"--dim gives {name!r} twice")
+        out[name] = value
+    return out
+
+
+def is_onnx(target: str | None) -> bool:
+    """Whether a command's target is an ONNX file (a path ending in .onnx)."""
+    return target is not None and target.lower().endswith(".onnx")
+
+
+def spec_only(ctx: click.Context, target: str, *names: str) -> None:
+    """A usage error for each spec option given on the command line for an ONNX file."""
+    for name in names:
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+            own = "widths" if "alpha" in name else "layers"
+            raise click.UsageError(f"--{name.rstrip('s')} applies to specs; the ONNX model "
+                                   f"{target} has its own {own}")
+
+
+plot_option = click.option("--plot", metavar="FILE.svg|FILE.png", default=None,
+                           help="Also draw the main chart to FILE (.svg or .png, atomically).")
+
+
+def check_plot(plot: str | None) -> None:
+    """A bad --plot path or extension fails now, before any work (exit 2)."""
+    if plot is not None:
+        from ..viz.plot import check_plot as check
+        check(plot)
+
+
+def emit_plot(report: Any, plot: str | None, *, protect: Any = ()) -> None:
+    """Write ``report``'s main chart to ``plot`` (nothing when it is None)."""
+    if plot is not None:
+        from ..viz.plot import save_plot
+        save_plot(report, plot, protect=protect)
 
 
 def model_options(f: Any) -> Any:

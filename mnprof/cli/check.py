@@ -21,6 +21,8 @@ from ._options import (
     DEPTH,
     _Typed,
     alpha_option,
+    dim_option,
+    dims_of,
     format_option,
     output_option,
     res_option,
@@ -88,11 +90,11 @@ _MAX_OPTIONS = {
 _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
                  "threads": "--threads", "device": "--device",
                  "tolerance": "--tolerance", "runs": "--runs", "min_time": "--min-time",
-                 "warmup": "--warmup", "baselines": "--baseline"}
+                 "warmup": "--warmup", "baselines": "--baseline", "dims": "--dim"}
 
 
 @main.command(epilog="See docs/ci.md for the budget file format and a GitHub Actions example.")
-@click.argument("target", required=False, metavar="[BUDGET | SPEC]")
+@click.argument("target", required=False, metavar="[BUDGET | SPEC | MODEL.onnx]")
 @click.option("--max-macs", type=COUNT, help="One-off form: limit on MACs (e.g. 80M).")
 @click.option("--max-params", type=COUNT, help="Limit on params, conv + fc weights (1.4M).")
 @click.option("--max-params-framework", type=COUNT,
@@ -115,6 +117,7 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
 @click.option("--depth", "-d", type=DEPTH, default=None,
               help="One-off form: depth multiplier (default: the spec's).")
 @res_option
+@dim_option
 @click.option("--tolerance", type=PERCENT, default=None,
               help="Latency measured up to this much over the limit still passes "
                    f"[default: {float(100 * DEFAULT_TOLERANCE):g}%].")
@@ -128,7 +131,8 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
           baselines: tuple[str, ...], alpha: float | None, depth: float | None,
-          resolution: int | None, device: str | None, threads: int,
+          resolution: int | None, dims: tuple[tuple[str, int], ...], device: str | None,
+          threads: int,
           tolerance: str | None, runs: int, min_time: float, warmup: int, fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
@@ -137,6 +141,7 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     \b
     Budget form:   mnprof check [BUDGET]        (default: ./mnprof-budget.yaml)
     One-off form:  mnprof check [SPEC] --alpha 0.5 --res 160 --max-macs 80M --max-params 1.4M
+                   mnprof check model.onnx --max-macs 80M
 
     Any --max-* or --max-increase option selects the one-off form, where the argument
     is a spec (a built-in name or a YAML file; default mobilenet_v1); without one it
@@ -159,7 +164,7 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
         predicted = {"threads": threads, **({"device": device} if device else {}),
                      **({"tolerance": tolerance} if tolerance is not None else {})}
         budget = _one_off(target, alpha, resolution, given, increases, baselines,
-                          {"latency": latency, "predicted": predicted}, depth)
+                          {"latency": latency, "predicted": predicted}, depth, dims_of(dims))
     else:
         budget = _budget_file(ctx, target)
     targets = [(fmt, output), *reports]
@@ -209,7 +214,7 @@ def _progress(label: str, done: int, total: int) -> None:
 def _one_off(target: str | None, alpha: float | None, resolution: int | None,
              given: dict[str, str], increases: tuple[tuple[str, str], ...],
              baselines: tuple[str, ...], settings: dict[str, dict[str, Any]],
-             depth: float | None) -> Budget:
+             depth: float | None, dims: dict[str, int]) -> Budget:
     fields: dict[str, dict[str, Any]] = {}
     for option, text in given.items():
         fields.setdefault(_MAX_OPTIONS[option], {})["max"] = text
@@ -226,4 +231,5 @@ def _one_off(target: str | None, alpha: float | None, resolution: int | None,
         return settings["latency"] if METRICS[metric].unit is Unit.MS else {}
 
     limits = [(m, {**f, **extra(m)}) for m, f in fields.items()]
-    return api.one_off_budget(target, alpha, resolution, limits, baselines, depth=depth)
+    return api.one_off_budget(target, alpha, resolution, limits, baselines, depth=depth,
+                              dims=dims)

@@ -13,6 +13,7 @@ from . import EXIT_INTERRUPTED, fail, main
 from ._options import (
     emit,
     format_option,
+    is_onnx,
     load_spec,
     model_options,
     output_option,
@@ -67,7 +68,8 @@ def compare(ctx: click.Context, models: tuple[str, ...], alpha: float | None,
     mnprof compare mobilenet_v1:alpha=0.5,res=160 squeezenet1_0 alexnet     (Table 9)
 
     --alpha, --depth, --res and --classes set every model's default; `:key=value`
-    after a model sets its own. A model is a built-in name or a spec file.
+    after a model sets its own. A model is a built-in name, a spec file, or an ONNX
+    file (MODEL.onnx; only `res` applies, for symbolic height and width).
     """
     defaults = {k: v for k, v in (("alpha", alpha), ("depth", depth),
                                   ("resolution", resolution), ("classes", classes))
@@ -75,14 +77,14 @@ def compare(ctx: click.Context, models: tuple[str, ...], alpha: float | None,
     items = []
     for text in models:
         name, given = parse_model(text, defaults)
-        items.append((load_spec(name), given))
+        items.append((name if is_onnx(name) else load_spec(name), given))
     bench = None
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
                                                  min_time=min_time)}
     with progress_bar() as progress:
         report = api.compare(items, bench=bench, progress=progress)
-    emit(report, fmt, output, protect=[s.path for s, _ in items])
+    emit(report, fmt, output, protect=[s if isinstance(s, str) else s.path for s, _ in items])
     if report.interrupted:
         fail("interrupted; the comparison is partial (models without a latency were not "
              "timed)")

@@ -8,7 +8,16 @@ from .. import api
 from ..bench import settings as b
 from ..core.render import Format
 from . import main
-from ._options import by_option, emit, format_option, load_spec, model_options, output_option
+from ._options import (
+    by_option,
+    dim_option,
+    dims_of,
+    emit,
+    format_option,
+    load_spec,
+    model_options,
+    output_option,
+)
 from ._progress import progress_bar
 
 
@@ -32,17 +41,20 @@ def _names(text: str | None) -> list[str] | None:
                                             "the MobileNet family).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="--validate: seed of the random variants.")
+@dim_option
 @format_option(Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN)
 @output_option
 def predict(target: str | None, alpha: float | None, depth: float | None,
             resolution: int | None, classes: int | None, threads: int | None,
             device: str | None, per_layer: bool, by: str, validate: int | None,
-            specs: str | None, seed: int, fmt: str, output: str | None) -> None:
-    """Predicted latency of SPEC on this CPU, per layer, per type and end to end.
+            specs: str | None, seed: int, dims: tuple[tuple[str, int], ...], fmt: str,
+            output: str | None) -> None:
+    """Predicted latency of SPEC (or MODEL.onnx) on this CPU, per layer, per type and
+    end to end.
 
     \b
     Nothing is run: the kernels onnxruntime would run are worked out from the
-    spec, and each one's time comes from this CPU's device profile (made by
+    model, and each one's time comes from this CPU's device profile (made by
     `mnprof calibrate`), plus the per-node overhead. --validate N measures N
     random variants of the built-ins and compares.
     """
@@ -61,5 +73,5 @@ def predict(target: str | None, alpha: float | None, depth: float | None,
         spec_obj = load_spec(target)
         subject, protect = spec_obj, [spec_obj.path]
     report = api.predict_latency(subject, alpha, resolution, depth=depth, classes=classes,
-                                 threads=threads, device=device)
+                                 threads=threads, device=device, dims=dims_of(dims))
     emit(report, fmt, output, layers=per_layer, protect=protect, by=by)

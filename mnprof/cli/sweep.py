@@ -13,11 +13,18 @@ from ._options import (
     ALPHA_LIST,
     DEPTH,
     RESOLUTION_LIST,
+    check_plot,
+    dim_option,
+    dims_of,
     emit,
+    emit_plot,
     format_option,
+    is_onnx,
     load_spec,
     output_option,
+    plot_option,
     spec_argument,
+    spec_only,
     timing_options,
 )
 from ._progress import progress_bar
@@ -37,6 +44,7 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
               "the spec's).")
 @format_option(Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @output_option
+@plot_option
 @click.option("--bench", "with_bench", is_flag=True,
               help="Add onnxruntime median latency columns (times every grid point).")
 @click.option("--predict", "with_predict", is_flag=True,
@@ -45,33 +53,53 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
               help="--predict: a device profile FILE instead of this machine's.")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
+@dim_option
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
-          depth: float | None, fmt: str, output: str | None, with_bench: bool,
-          with_predict: bool, device: str | None, threads: int | None, runs: int,
-          min_time: float, warmup: int) -> None:
+          depth: float | None, fmt: str, output: str | None, plot: str | None,
+          with_bench: bool, with_predict: bool, device: str | None,
+          threads: int | None, runs: int, min_time: float, warmup: int,
+          dims: tuple[tuple[str, int], ...]) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
     With --bench every point is timed (by default 20 runs and 0.5 s each, after 5
     warm-up runs: a quick look; the timing options change that). With --predict
     every point's latency is predicted from the device profile (`mnprof calibrate`)
-    instead: a 10,000-point grid takes seconds.
+    instead: a 10,000-point grid takes seconds. An ONNX file (MODEL.onnx) with
+    symbolic height and width sweeps over --res only. --plot draws the Pareto front
+    of MACs against the latency (--bench) or the params.
     """
+    check_plot(plot)
     if with_bench and with_predict:
         raise click.UsageError("give --bench (measure) or --predict (predict), not both")
     if device and not with_predict:
         raise click.UsageError("--device applies to --predict")
-    spec_obj = load_spec(spec)
     predict = {"threads": threads, "device": device} if with_predict else None
     bench = None
     if with_bench:
         bench = {"threads": threads, **timing_of(ctx, runs=runs, warmup=warmup,
                                                  min_time=min_time)}
-    with progress_bar() as progress:
-        report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
-                           progress=progress, predict=predict)
-    emit(report, fmt, output, protect=[spec_obj.path])
+    if is_onnx(spec):
+        assert spec is not None
+        spec_only(ctx, spec, "alphas", "depth")
+        if predict:
+            raise click.UsageError("--predict sweeps specs; predict an ONNX file at one "
+                                   "resolution with `mnprof predict MODEL.onnx --res R`")
+        with progress_bar() as progress:
+            report = api.sweep(spec, None, resolutions, dims=dims_of(dims), bench=bench,
+                               progress=progress)
+        protect = spec
+    else:
+        if dims:
+            raise click.UsageError("--dim applies to ONNX models")
+        spec_obj = load_spec(spec)
+        with progress_bar() as progress:
+            report = api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
+                               progress=progress, predict=predict)
+        protect = spec_obj.path
+    emit(report, fmt, output, protect=[protect])
+    emit_plot(report, plot, protect=[protect])
     if report.interrupted:
         fail("interrupted; the sweep is partial (the rows without a latency were not timed)")
         ctx.exit(EXIT_INTERRUPTED)

@@ -12,6 +12,6 @@ BENCH_SCHEMA = "mnprof.bench/1"
 CHECK_SCHEMA = "mnprof.check/1"
 COMPARE_SCHEMA = "mnprof.compare/1"
 PREDICT_SCHEMA = "mnprof.predict/1"
-MACHINE_SCHEMA = "mnprof.machine/1"
+MACHINE_SCHEMA = "mnprof.machine/2"   # /2: per-cache-level roofs
 DEVICE_SCHEMA = "mnprof.device/1"
 VALIDATION_SCHEMA = "mnprof.validation/1"

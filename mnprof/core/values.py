@@ -21,11 +21,13 @@ MAX_RESOLUTION = 16384       # input height and width
 MAX_CHANNELS = 1 << 20       # channels (or features) of one layer
 MAX_KERNEL = 1024            # kernel, stride, dilation and padding of one layer
 MAX_CLASSES = 1 << 24
+MAX_BATCH = 4096             # images in one run (bench, export, an imported file's batch)
 MAX_REPEAT = 10_000          # one entry's repeat
 MAX_LAYERS = 20_000          # layers of a built graph
 MAX_BLOCKS = 1_000           # block definitions in one spec
 MAX_NESTING = 32             # blocks inside blocks
 MAX_INT = 1 << 62            # any integer a spec or an expression may hold
+MAX_TENSOR_ELEMENTS = 1 << 40   # elements of one tensor of an imported model, per image
 MAX_YAML_DEPTH = 64          # nested mappings and lists in a YAML file
 
 

@@ -93,26 +93,37 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
         raise bad(f"unsupported report schema {schema!r}; a baseline is a {COST_SCHEMA}, "
                   f"{SWEEP_SCHEMA}, {BENCH_SCHEMA} or {PREDICT_SCHEMA} report")
     alpha, res = data.get("alpha"), data.get("resolution")
+    if graph.source == "onnx" and alpha is None:    # a bench of an ONNX file has no alpha
+        alpha = graph.alpha
     if alpha != graph.alpha or res != graph.resolution:
         raise bad(f"is a report at alpha {alpha}, resolution {res}; this model is at alpha "
                   f"{graph.alpha:g}, resolution {graph.resolution}")
-    section = "totals" if schema == COST_SCHEMA else "latency_ms"
-    figures = data.get(section)
-    if not isinstance(figures, dict):
-        raise bad(f"has no `{section}` object")
-    for m in METRICS.values():
-        top, _, key = m.baseline_key.partition(".")
-        if m.unit is Unit.MS and m.predicted != (schema == PREDICT_SCHEMA):
-            continue            # a measured latency never stands for a predicted one
-        if top == section and key in figures:
-            read = _ms if m.unit is Unit.MS else _count
-            values[m.name] = read(figures[key], m.baseline_key, bad)
+    values.update(_figures(data, schema, bad))
     threads = None
     if schema == BENCH_SCHEMA:
         env = data.get("environment")
         got = env.get("threads") if isinstance(env, dict) else None
         threads = got if isinstance(got, int) and not isinstance(got, bool) else None
     return SavedReport(path, values, threads)
+
+
+def _figures(data: dict[str, Any], schema: str, bad: Callable[[str], SpecError]
+             ) -> dict[str, int | float]:
+    """The metrics a cost, bench or predict report holds (a measured latency never stands
+    for a predicted one, nor the other way round)."""
+    section = "totals" if schema == COST_SCHEMA else "latency_ms"
+    figures = data.get(section)
+    if not isinstance(figures, dict):
+        raise bad(f"has no `{section}` object")
+    values: dict[str, int | float] = {}
+    for m in METRICS.values():
+        top, _, key = m.baseline_key.partition(".")
+        if m.unit is Unit.MS and m.predicted != (schema == PREDICT_SCHEMA):
+            continue
+        if top == section and key in figures:
+            read = _ms if m.unit is Unit.MS else _count
+            values[m.name] = read(figures[key], m.baseline_key, bad)
+    return values
 
 
 def _no_constant(name: str) -> Any:

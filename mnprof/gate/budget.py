@@ -5,6 +5,8 @@ A budget lists the models a team ships and the limits each must keep::
     models:
       - name: v1-0.5-160            # optional label (default: <spec>-<alpha>-<res>)
         spec: mobilenet_v1          # a built-in name, or a path relative to this file
+                                    # (or model: net.onnx, an ONNX file, with optional
+                                    #  dims: {batch: 1} for its symbolic dimensions)
         alpha: 0.5                  # default: the spec's (1 for most)
         depth: 1.2                  # optional: the depth multiplier (default: the spec's)
         resolution: 160             # default: the spec's own
@@ -27,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -46,54 +47,20 @@ from ..core.yamlsrc import LMap, LSeq, line_of, load_file
 from ..spec.builtins import builtin_dir, resolve_spec_path
 from ..spec.parse import no_unknown
 from .amounts import HINTS, Unit, parse_amount, parse_increase, parse_percent, parse_seconds
+from .metrics import METRICS, Metric
 
 DEFAULT_BUDGET = "mnprof-budget.yaml"
 COMMAND_LINE = "<command line>"
 
 
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    unit: Unit
-    label: str              # what the number counts, for reports
-    baseline_key: str       # the field of a saved JSON report holding it
-    source: str             # the attribute holding it: of a CostReport (counts), of the
-                            # bench's LatencyStats (latencies), of a PredictReport (predicted)
-    doc: str
-    predicted: bool = False  # from a device profile (mnprof calibrate), not measured
-
-    def read(self, figures: Any) -> int | float:
-        """The metric's value in a ``CostReport`` or, for a latency, a ``LatencyStats``."""
-        return attrgetter(self.source)(figures)
-
-
-_METRICS = (
-    Metric("macs", Unit.COUNT, "MACs", "totals.macs", "totals.macs",
-           "multiply-accumulates of conv and fc layers"),
-    Metric("params", Unit.COUNT, "params", "totals.params", "totals.params",
-           "conv and fc weights (the papers' count)"),
-    Metric("params_framework", Unit.COUNT, "params", "totals.params_framework",
-           "totals.params_framework", "weights + biases + batch-norm scale and shift"),
-    Metric("activations", Unit.COUNT, "elements", "totals.activations", "totals.activations",
-           "output elements of every layer, summed"),
-    Metric("peak_activation_bytes", Unit.BYTES, "bytes", "totals.peak_activation_bytes",
-           "peak_activation_bytes", "largest fp32 activation memory alive at once"),
-    Metric("latency_median_ms", Unit.MS, "ms", "latency_ms.median", "median",
-           "median onnxruntime latency on this machine"),
-    Metric("latency_p90_ms", Unit.MS, "ms", "latency_ms.p90", "p90",
-           "90th-percentile onnxruntime latency on this machine"),
-    Metric("predicted_latency_ms", Unit.MS, "ms (predicted)", "latency_ms.median", "median_ms",
-           "median latency PREDICTED from a device profile (mnprof calibrate); nothing runs",
-           predicted=True),
-)
-METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
 # What a latency limit measures with unless it says otherwise.
 DEFAULT_THREADS = 1
 DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")
-MODEL_FIELDS = ("name", "spec", "alpha", "depth", "resolution", "baseline", "limits")
+MODEL_FIELDS = ("name", "spec", "model", "dims", "alpha", "depth", "resolution", "baseline",
+                "limits")
 RULES = ("max", "max_increase")
 BENCH_FIELDS = ("threads", "runs", "warmup", "min_time")
 LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
@@ -150,6 +117,8 @@ class ModelBudget:
     limits: tuple[Limit, ...]
     where: Where
     depth: float | None = None      # None: the spec's own
+    onnx: bool = False              # ``spec`` is an ONNX file (a budget's ``model:``)
+    dims: tuple[tuple[str, int], ...] = ()      # its symbolic dimensions' values
 
 
 @dataclass(frozen=True)
@@ -206,12 +175,7 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
     if name is not None and (not isinstance(name, str) or not name.strip()
                              or not name.isprintable()):
         raise bad("name", f"must be a non-empty one-line string, got {name!r}")
-    if "spec" not in raw:
-        raise where.error("required: a built-in spec name (e.g. mobilenet_v1) or a path to "
-                          "a spec file", "spec")
-    spec = raw["spec"]
-    if not isinstance(spec, str) or not spec.strip():
-        raise bad("spec", f"must be a built-in spec name or a path, got {spec!r}")
+    spec, onnx, dims = _subject(raw, where, bad)
     alpha = depth = None
     try:
         if "alpha" in raw:
@@ -249,10 +213,47 @@ def _parse_model(raw: Any, where: Where, base_dir: Path) -> ModelBudget:
         raise SpecError("max_increase needs a `baseline:` report for this model (save one "
                         "with mnprof cost --format json --output baseline.json)",
                         file=where.file, line=first.line, field=first.field)
-    return ModelBudget(name=name, spec=_spec_ref(spec.strip(), base_dir), alpha=alpha, depth=depth,
+    return ModelBudget(name=name, spec=str(base_dir / spec) if onnx else
+                       _spec_ref(spec, base_dir), alpha=alpha, depth=depth,
                        resolution=resolution,
                        baselines=tuple(str(base_dir / b.strip()) for b in baselines),
-                       limits=tuple(limits), where=where)
+                       limits=tuple(limits), where=where, onnx=onnx, dims=dims)
+
+
+def _subject(raw: Any, where: Where, bad: Any) -> tuple[str, bool, tuple[tuple[str, int], ...]]:
+    """What a model entry measures: (spec or ONNX path, whether ONNX, its dims)."""
+    if "spec" not in raw and "model" not in raw:
+        raise where.error("required: a built-in spec name (e.g. mobilenet_v1) or a path to "
+                          "a spec file (or `model:`, an ONNX file)", "spec")
+    if "spec" in raw and "model" in raw:
+        raise bad("model", "give a spec or an ONNX model, not both")
+    if "model" in raw:
+        path = raw["model"]
+        if not isinstance(path, str) or not path.strip().lower().endswith(".onnx"):
+            raise bad("model", f"must be the path of an ONNX file (ending in .onnx), got "
+                               f"{path!r:.80}")
+        for key, own in (("alpha", "widths"), ("depth", "layers")):
+            if key in raw:
+                raise bad(key, f"applies to specs; an ONNX model has its own {own}")
+        return path.strip(), True, _dims(raw, bad)
+    spec = raw["spec"]
+    if not isinstance(spec, str) or not spec.strip():
+        raise bad("spec", f"must be a built-in spec name or a path, got {spec!r}")
+    if spec.strip().lower().endswith(".onnx"):
+        raise bad("spec", "is an ONNX file: write it as `model: " + spec.strip() + "`")
+    if "dims" in raw:
+        raise bad("dims", "applies to ONNX models (`model:`)")
+    return spec.strip(), False, ()
+
+
+def _dims(raw: Any, bad: Any) -> tuple[tuple[str, int], ...]:
+    dims = raw.get("dims", {})
+    if not isinstance(dims, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, int) and not isinstance(v, bool)
+            and v >= 1 for k, v in dims.items()):
+        raise bad("dims", "must map symbolic dimension names to integers >= 1, e.g. "
+                          "{batch: 1}")
+    return tuple(dims.items())
 
 
 def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> list[Limit]:
@@ -368,7 +369,8 @@ def _spec_ref(text: str, base_dir: Path) -> str:
 
 def command_line_budget(spec: str, alpha: float | None, resolution: int | None,
                         limits: list[tuple[str, dict[str, Any]]],
-                        baselines: tuple[str, ...] = (), depth: float | None = None) -> Budget:
+                        baselines: tuple[str, ...] = (), depth: float | None = None,
+                        dims: tuple[tuple[str, int], ...] = ()) -> Budget:
     """The budget of the one-off form: one model, its limits given as options.
 
     ``limits`` holds (metric, fields) pairs as a budget file would write them, e.g.
@@ -383,7 +385,9 @@ def command_line_budget(spec: str, alpha: float | None, resolution: int | None,
     if any(lim.rule is Rule.MAX_INCREASE for lim in parsed) and not baselines:
         raise SpecError("--max-increase needs --baseline FILE (a saved mnprof cost or bench "
                         "JSON report)", file=COMMAND_LINE)
+    onnx = spec.lower().endswith(".onnx")
     model = ModelBudget(name=None, spec=spec, alpha=alpha, resolution=resolution,
                         baselines=baselines, limits=tuple(parsed),
-                        where=Where(COMMAND_LINE, None, "model"), depth=depth)
+                        where=Where(COMMAND_LINE, None, "model"), depth=depth, onnx=onnx,
+                        dims=dims)
     return Budget(file=COMMAND_LINE, models=(model,))

@@ -170,13 +170,20 @@ class _Prepared:
 def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
     where = f"{budget.file}:{model.where.line}" if model.where.line else budget.file
     try:
-        spec = load_spec(model.spec)
-        graph = build(spec, model.alpha, model.resolution, depth=model.depth)
+        if model.onnx:
+            from ..onnxio.importer import import_model
+            graph = import_model(model.spec, dims=dict(model.dims),
+                                 resolution=model.resolution).graph
+            label = model.name or f"{graph.model}-{graph.resolution}"
+        else:
+            spec = load_spec(model.spec)
+            graph = build(spec, model.alpha, model.resolution, depth=model.depth)
+            label = model.name or f"{spec.name}-{graph.alpha:g}-{graph.resolution}"
     except MnprofError as exc:
         if budget.file == COMMAND_LINE:
             raise
-        raise MnprofError(f"{exc} (the spec of {model.where.path}, {where})") from None
-    label = model.name or f"{spec.name}-{graph.alpha:g}-{graph.resolution}"
+        what = "ONNX model" if model.onnx else "spec"
+        raise MnprofError(f"{exc} (the {what} of {model.where.path}, {where})") from None
     reports = [read_report(path, model, graph) for path in model.baselines]
     baselines = {}
     for i, limit in enumerate(model.limits):
@@ -244,6 +251,8 @@ def _measure_located(p: _Prepared, limit: Limit) -> Measurement:
     """``measure`` whose failures name the budget's file, line and field of the limit."""
     assert limit.bench is not None
     try:
+        if p.model.onnx:
+            return measure_file(p.model, limit.bench)
         return measure(p.graph, limit.bench)
     except SpecError:
         raise
@@ -282,6 +291,24 @@ def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, 
 
 # ---------------------------------------------------------------------------
 # Latency, through the bench (imported only here)
+
+
+def measure_file(model: ModelBudget, settings: BenchSettings) -> Measurement:
+    """The latency of a budget's ONNX model: the file itself, timed end to end."""
+    try:
+        import onnxruntime  # noqa: F401
+
+        from ..bench.onnxfile import measure_file_latency
+        from ..bench.result import BenchInterrupted
+    except ImportError as exc:
+        raise MnprofError(f"latency limits need onnx and onnxruntime, which cannot be "
+                          f"loaded ({exc})") from None
+    report = measure_file_latency(model.spec, threads=settings.threads, runs=settings.runs,
+                                  warmup=settings.warmup, min_time=settings.min_time,
+                                  dims=dict(model.dims), resolution=model.resolution)
+    if report.interrupted:
+        raise BenchInterrupted(report)
+    return Measurement(settings, report.latency_ms)
 
 
 def measure(graph: Graph, settings: BenchSettings) -> Measurement:

@@ -181,8 +181,8 @@ def check_tables(report: CheckReport) -> list[Table]:
             if r.prediction is not None and r.prediction not in seen:
                 seen.append(r.prediction)
                 notes.append(f"{r.metric}: {prediction_text(r.prediction)}")
-        title = (f"{model} ({first.spec}, alpha {first.alpha:g}, resolution "
-                 f"{first.resolution})")
+        width = "ONNX" if first.spec.lower().endswith(".onnx") else f"alpha {first.alpha:g}"
+        title = f"{model} ({first.spec}, {width}, resolution {first.resolution})"
         tables.append(Table(title, cols, rows, note="\n".join(notes)))
     return tables
 

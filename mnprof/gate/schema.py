@@ -84,6 +84,12 @@ def _model() -> dict[str, Any]:
                                         "<spec name>-<alpha>-<resolution>)"},
         "spec": {**text, "description": "a built-in spec name, or a path relative to the "
                                         "budget file"},
+        "model": {"type": "string", "pattern": r"\.[oO][nN][nN][xX]\s*$",
+                  "description": "instead of spec: an ONNX file (a path relative to the "
+                                 "budget file), imported layer by layer"},
+        "dims": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                 "description": "model only: values of the ONNX input's symbolic "
+                                "dimensions, e.g. {batch: 1}"},
         "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
                   "description": "width multiplier (default: the spec's, 1 for most)"},
         "depth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
@@ -108,7 +114,11 @@ def budget_schema() -> dict[str, Any]:
     from . import budget as b
     defs: dict[str, Any] = {
         "model": {"type": "object", "additionalProperties": False,
-                  "required": ["spec", "limits"], "properties": _model()},
+                  "required": ["limits"], "properties": _model(),
+                  "oneOf": [{"required": ["spec"]},
+                            {"required": ["model"],
+                             "not": {"anyOf": [{"required": ["alpha"]},
+                                               {"required": ["depth"]}]}}]},
         "percent": {"type": "string", "pattern": u.PERCENT_RE.pattern,
                     "description": "a percentage: 1%, 0.5%"},
     }

@@ -47,6 +47,9 @@ class Graph:
     source: str = "spec"               # "spec" | "onnx"
     file: str = ""                     # the spec or ONNX file it was built from, as shown
     notes: tuple[str, ...] = field(default=(), compare=False)   # what the builder wants said
+    batch: int = 1                     # images per run the source fixes (counts are per image)
+    # what an imported file says about itself (mnprof's exports: spec, alpha, resolution)
+    metadata: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def node(self, name: str) -> Node:
         for n in self.nodes:

@@ -83,7 +83,7 @@ def count(model: onnx.ModelProto | str | os.PathLike[str], *,
     g = proto.graph
     _bind_dims(g, dict(dims or {}))
     try:
-        proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+        proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
     except Exception as exc:
         raise MnprofError(f"shape inference failed: {str(exc).splitlines()[0]}") from None
     g = proto.graph

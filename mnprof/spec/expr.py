@@ -33,6 +33,14 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 
+class NoEntry(ValueError):
+    """``lookup`` found no key equal to the one asked for; the evaluator names it."""
+
+    def __init__(self, key: Any, keys: str) -> None:
+        super().__init__(f"no entry for {key!r:.40} (entries: {keys})")
+        self.key, self.keys = key, keys
+
+
 def lookup(key: Any, *pairs: Any) -> Any:
     """``lookup(x, k1, v1, k2, v2, ...)``: the v of the k equal to x; an error naming the
     keys otherwise (a per-width table, as ShuffleNetV2's stage channels)."""
@@ -40,8 +48,8 @@ def lookup(key: Any, *pairs: Any) -> Any:
         raise ValueError("takes a key, then pairs of (key, value)")
     table = dict(zip(pairs[::2], pairs[1::2], strict=True))
     if key not in table:
-        keys = ", ".join(f"{k:g}" if isinstance(k, float) else str(k) for k in table)
-        raise ValueError(f"no entry for {key!r:.40} (entries: {keys})")
+        raise NoEntry(key, ", ".join(f"{k:g}" if isinstance(k, float) else str(k)
+                                     for k in table))
     return table[key]
 
 
@@ -169,6 +177,9 @@ class _Eval:
                 raise ExprError(f"{fn}() is not available here")
             try:
                 return _bounded(func(*args, **kwargs))
+            except NoEntry as exc:      # name what was looked up: "alpha = 0.75"
+                asked = f"{ast.unparse(node.args[0])} = {exc.key!r:.40}"
+                raise ExprError(f"{fn}(): no entry for {asked} (entries: {exc.keys})") from None
             except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
                 raise ExprError(f"{fn}(): {exc}") from None
         raise ExprError(f"{type(node).__name__} is not allowed")  # unreachable: checked in _parse

@@ -90,6 +90,30 @@ def conv(x: np.ndarray, w: np.ndarray, stride: Any, dilation: Any, padding: Any,
     return y.reshape(n, m, ho, wo)
 
 
+def deconv(x: np.ndarray, w: np.ndarray, stride: Any, dilation: Any, pads: Any,
+           output_padding: Any, groups: int) -> np.ndarray:
+    """Transposed convolution by its definition: input element (i, j) adds x[c, i, j] *
+    w[c, m, ki, kj] to output (i * s + ki * d - top, j * s + kj * d - left); the output
+    has output_padding more rows and columns at the end, and the pads cut from its
+    borders."""
+    n, c, h, wd = x.shape
+    _, mg, kh, kw = w.shape
+    (sh, sw), (dh, dw) = pair(stride), pair(dilation)
+    (oph, opw) = pair(output_padding)
+    t, left, b, r = (pads,) * 4 if isinstance(pads, int) else pads
+    full_h, full_w = (h - 1) * sh + dh * (kh - 1) + 1 + oph, (wd - 1) * sw + dw * (kw - 1) + 1 + opw
+    y = np.zeros((n, mg * groups, full_h, full_w))
+    cg = c // groups
+    for g in range(groups):
+        xg, wg = x[:, g * cg:(g + 1) * cg], w[g * cg:(g + 1) * cg]
+        for ki in range(kh):
+            for kj in range(kw):
+                part = np.einsum("nchw,cm->nmhw", xg, wg[:, :, ki, kj])
+                y[:, g * mg:(g + 1) * mg, ki * dh:ki * dh + (h - 1) * sh + 1:sh,
+                  kj * dw:kj * dw + (wd - 1) * sw + 1:sw] += part
+    return y[:, :, t:full_h - b, left:full_w - r]
+
+
 def batchnorm(x: np.ndarray, p: Mapping[str, np.ndarray], prefix: str, eps: float) -> np.ndarray:
     shape = (1, -1) + (1,) * (x.ndim - 2)
     g, b, m, v = (p[f"{prefix}.bn.{s}"].astype(np.float64).reshape(shape)
@@ -208,6 +232,11 @@ def layer(node: Node, xs: list[np.ndarray], p: Mapping[str, np.ndarray]) -> np.n
     a, kind = node.attrs, node.kind
     if kind in ("conv", "pwconv", "dwconv"):
         return _conv_layer(node, xs[0], p)
+    if kind == "deconv":
+        w = p[f"{node.name}.weight"].astype(np.float64)
+        pads = (0, 0, 0, 0) if a["padding"] == "valid" else a["padding"]
+        return _post(node, deconv(xs[0], w, a["stride"], a["dilation"], pads,
+                                  a["output_padding"], a["groups"]), p)
     if kind == "fc":
         x = xs[0].reshape(xs[0].shape[0], -1)
         return _post(node, x @ p[f"{node.name}.weight"].astype(np.float64).T, p)

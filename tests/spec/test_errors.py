@@ -149,3 +149,20 @@ def test_merge_keys_work_and_alpha_above_one_is_fine(run, write_spec):
     result = run("cost", path, "--alpha", "1.4", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert '"output_shape": [\n        22,' in result.stdout     # int(16 * 1.4) = 22
+
+
+def test_lookup_picks_a_table_row_and_names_what_it_missed(run, write_spec):
+    # A per-width table: alpha 0.5 -> 12 channels, 2 -> 40; no channel count is scaled.
+    path = write_spec("""\
+        input: {resolution: 8}
+        layers:
+          - {kind: conv, kernel: 3, scale: false, out: "$(lookup(alpha, 0.5, 12, 2.0, 40))"}
+        """)
+    for alpha, channels in (("0.5", 12), ("2", 40)):
+        result = run("cost", path, "--alpha", alpha, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert f'"output_shape": [\n        {channels},' in result.stdout
+    check_error(run, [path, "--alpha", "0.75"], line=3, field="layers[0].out",
+                words=r"lookup\(\): no entry for alpha = 0\.75 \(entries: 0\.5, 2\)$")
+    check_error(run, [path], line=3, field="layers[0].out",
+                words=r"no entry for alpha = 1\.0 \(entries: 0\.5, 2\)")

@@ -22,7 +22,13 @@ import mnprof
 from mnprof.spec.builtins import builtin_names
 
 from ..conftest import run_json
+from ..oracles.classic import TABLE_ALPHAS
+from ..oracles.efficientnet_mnasnet_mnv4 import EFFICIENTNET, MNV4
+from ..oracles.efficientnet_mnasnet_mnv4 import calculate as family_calculate
 from ..oracles.mobilenet import V2_ROWS, V3_ROWS, calculate, v3
+from ..paths import ROOT
+
+FAMILY_MODELS = (*EFFICIENTNET, "mnasnet1_0", *MNV4)
 
 POINTS = [(model, alpha, res)
           for model, alphas in [("mobilenet_v2", (1.0, 0.75, 0.5, 1.4)),
@@ -174,23 +180,32 @@ def test_cli_cost_v3_large(run):
     assert {"dw3x3", "dw5x5", "se", "conv1x1"} <= set(doc["by_type"])
 
 
+# The independent calculators by built-in (tests/oracles), for the CLI tests below.
+CALCULATORS = {"mobilenet_v2": calculate, **{m: calculate for m in V3_ROWS},
+               **{m: family_calculate for m in FAMILY_MODELS}}
+
+
 @pytest.mark.parametrize("model", builtin_names())
 def test_cli_sweep_every_builtin(run, model):
-    doc = run_json(run, "sweep", model)
+    # the default grid (4 alphas x 4 resolutions), or a width table's 4 rows
+    widths = ("--alpha", ",".join(map(str, TABLE_ALPHAS[model]))) if model in TABLE_ALPHAS \
+        else ()
+    doc = run_json(run, "sweep", model, *widths)
     assert doc["model"] == model
     assert len(doc["rows"]) == 16                   # default grid: 4 alphas x 4 resolutions
-    if model in ("mobilenet_v2", *V3_ROWS):
+    if model in CALCULATORS:
         for row in doc["rows"]:
-            assert (row["macs"], row["params"], row["params_framework"]) == calculate(
-                model, row["alpha"], row["resolution"]).totals()
+            assert (row["macs"], row["params"], row["params_framework"]) == CALCULATORS[
+                model](model, row["alpha"], row["resolution"]).totals()
 
 
-def test_cli_specs_lists_all_six(run):
+def test_cli_specs_lists_every_builtin(run):
     doc = run_json(run, "specs")
     names = [s["name"] for s in doc["specs"]]
-    assert sorted(names) == ["mobilenet_v1", "mobilenet_v1_conv", "mobilenet_v1_shallow",
-                             "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
+    # every YAML file shipped in mnprof/specs, each under its own file name
+    assert sorted(names) == sorted(p.stem for p in (ROOT / "mnprof" / "specs").glob("*.yaml"))
+    assert {"mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", *FAMILY_MODELS} <= set(names)
     for s in doc["specs"]:
-        if s["name"] in ("mobilenet_v2", *V3_ROWS):
-            assert (s["macs"], s["params"], s["params_framework"]) == calculate(
-                s["name"], 1.0, 224).totals()
+        if s["name"] in CALCULATORS:
+            assert (s["macs"], s["params"], s["params_framework"]) == CALCULATORS[
+                s["name"]](s["name"], 1.0, s["resolution"]).totals()

@@ -3,9 +3,13 @@
 - ``conv``: kh x kw x (C_in / groups) MACs per output element;
 - ``dwconv``: one kh x kw filter (or ``multiplier`` filters) per input channel;
 - ``pwconv``: a 1x1 conv;
-- ``fc``: in_features x out_features over the flattened input.
+- ``fc``: in_features x out_features over the flattened input;
+- ``deconv``: a transposed convolution (ONNX ConvTranspose, PyTorch ConvTranspose2d):
+  each input element times kh x kw x (C_out / groups) weights, so
+  kh x kw x (C_out / groups) MACs per *input* element.
 
-Weights are [C_out, C_in / groups, kh, kw] (conv) and [out, in] (fc), as in ONNX.
+Weights are [C_out, C_in / groups, kh, kw] (conv), [C_in, C_out / groups, kh, kw]
+(deconv) and [out, in] (fc), as in ONNX.
 """
 
 from __future__ import annotations
@@ -163,4 +167,75 @@ class FullyConnected(PostOps):
         if node.attrs.get("bias"):
             args.append(e.param(node, "bias"))
         y = e.op("Gemm", args, name=node.name, transB=1)
+        return self.emit_post(e, node, y)
+
+
+_OUTPUT_PADDING = PairField("output_padding", 0, "extra rows and columns at the end of the "
+                                                 "output (PyTorch's output_padding)", minimum=0)
+
+
+@register
+class TransposedConv(PostOps):
+    name = "deconv"
+    doc = ("transposed convolution (upsampling): output = (input - 1) x stride - padding + "
+           "dilation x (kernel - 1) + output_padding + 1")
+    channel_field = "out"
+    fields = (_KERNEL, _STRIDE, channels_field(), IntField("groups", 1, maximum=MAX_CHANNELS),
+              _DILATION, PaddingField("padding", 0, "valid, or explicit: p, [h, w] or [top, "
+                                                    "left, bottom, right] (removed from the "
+                                                    "output's borders)"),
+              _OUTPUT_PADDING, *_POST, SCALE_FIELD, ROUNDING_FIELD)
+
+    def pads(self, attrs: Attrs) -> tuple[int, int, int, int]:
+        padding = attrs["padding"]
+        if padding == "same":
+            raise ShapeError("a deconv's padding is valid or explicit, not same")
+        return (0, 0, 0, 0) if padding == "valid" else padding
+
+    def output_shape(self, attrs: Attrs, input_shapes: Sequence[Shape]) -> Shape:
+        cin, h, w = feature_map(input_shapes[0], self.name)
+        g, out = attrs["groups"], attrs["out"]
+        if cin % g or out % g:
+            raise ShapeError(f"groups={g} must divide input channels ({cin}) and output "
+                             f"channels ({out})")
+        t, left, b, r = self.pads(attrs)
+        sizes = []
+        for axis, (size, p0, p1) in enumerate(((h, t, b), (w, left, r))):
+            k, s, d = attrs["kernel"][axis], attrs["stride"][axis], attrs["dilation"][axis]
+            op = attrs["output_padding"][axis]
+            if op >= max(s, d):
+                raise ShapeError(f"output_padding {op} must be smaller than the stride or "
+                                 "the dilation")
+            sizes.append((size - 1) * s - p0 - p1 + d * (k - 1) + op + 1)
+        return (out, *sizes)
+
+    def tensors(self, attrs: Attrs, input_shapes: Sequence[Shape],
+                output_shape: Shape) -> list[Tensor]:
+        (kh, kw), g = attrs["kernel"], attrs["groups"]
+        per_group = output_shape[0] // g
+        weight = Tensor("weight", Role.WEIGHT, (input_shapes[0][0], per_group, kh, kw),
+                        fan_in=per_group * kh * kw)
+        return [weight, *self.post_tensors(attrs, output_shape[0])]
+
+    def macs(self, attrs: Attrs, input_shapes: Sequence[Shape], output_shape: Shape) -> int:
+        kh, kw = attrs["kernel"]
+        return numel(input_shapes[0]) * kh * kw * (output_shape[0] // attrs["groups"])
+
+    def type_key(self, attrs: Attrs, input_shapes: Sequence[Shape]) -> str:
+        kh, kw = attrs["kernel"]
+        return f"{'g' if attrs['groups'] > 1 else ''}deconv{kh}x{kw}"
+
+    def emit(self, e: Emitter, node: Node, inputs: list[str]) -> str:
+        a = node.attrs
+        args = [inputs[0], e.param(node, "weight")]
+        if a.get("bias"):
+            args.append(e.param(node, "bias"))
+        extra: dict[str, Any] = {}
+        if a["dilation"] != (1, 1):
+            extra["dilations"] = list(a["dilation"])
+        if a["output_padding"] != (0, 0):
+            extra["output_padding"] = list(a["output_padding"])
+        y = e.op("ConvTranspose", args, name=node.name, kernel_shape=list(a["kernel"]),
+                 strides=list(a["stride"]), pads=list(self.pads(a)), group=a["groups"],
+                 **extra)
         return self.emit_post(e, node, y)

@@ -129,10 +129,13 @@ class AdaptiveAvgPool(Kind):
 
 
 def _uniform(windows: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """(kernel, stride) when every window has one size and they start a stride apart."""
+    """(kernel, stride) when every window has one size and they start a stride apart.
+
+    Windows that repeat (an output larger than its input, e.g. AlexNet's 6x6 pool
+    over a 1x1 map at resolution 64) start 0 apart: no AveragePool has stride 0."""
     sizes = {e - s for s, e in windows}
     steps = {b[0] - a[0] for a, b in zip(windows, windows[1:], strict=False)} or {1}
-    if len(sizes) == 1 and len(steps) == 1 and windows[0][0] == 0:
+    if len(sizes) == 1 and len(steps) == 1 and windows[0][0] == 0 and min(steps) > 0:
         return sizes.pop(), steps.pop()
     return None
 
