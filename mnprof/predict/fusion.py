@@ -31,6 +31,7 @@ Tests check the result against onnxruntime's own optimised graph.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .ops import Op
 
@@ -74,14 +75,60 @@ def _merge(into: Op, other: Op) -> None:
     into.layers += [x for x in other.layers if x not in into.layers]
 
 
-def optimise(ops: list[Op], final: str) -> list[Op]:
-    """The operators after onnxruntime's fusions before its layout pass, in order."""
+def optimise(ops: list[Op], final: str, values: dict[str, Any] | None = None) -> list[Op]:
+    """The operators after onnxruntime's fusions before its layout pass, in order
+    (``values``: the constants, for Slice bounds)."""
+    ops = _slices_to_split(_common(ops, final), values or {})
     work: list[Op | None] = list(ops)
     producer = {op.output: i for i, op in enumerate(ops)}
     for step in (_fold_bn, _quick_gelu, _gelu, _activations):
         step(work, producer, _users(work, final))
         producer = {op.output: i for i, op in enumerate(work) if op is not None}
     return [op for op in work if op is not None]
+
+
+def _common(ops: list[Op], final: str) -> list[Op]:
+    """Common subexpressions merged: an op equal to an earlier one (type, inputs,
+    initializers, attributes) is dropped and its readers read the earlier one's output."""
+    seen: dict[Any, str] = {}
+    alias: dict[str, str] = {}
+    out = []
+    for op in ops:
+        op.inputs = [alias.get(t, t) for t in op.inputs]
+        key = (op.op, tuple(op.inputs), op.params, repr(sorted(op.attrs.items())))
+        if key in seen and op.output != final:
+            alias[op.output] = seen[key]
+            continue
+        seen[key] = op.output
+        out.append(op)
+    return out
+
+
+def _slices_to_split(ops: list[Op], values: dict[str, Any]) -> list[Op]:
+    """Slices of one tensor along one axis that tile it become one Split."""
+    groups: dict[tuple[str, Any], list[int]] = {}
+    for i, op in enumerate(ops):
+        if op.op == "Slice" and len(op.params) >= 3 and op.inputs:
+            axes = tuple(values.get(op.params[2], ()) or ())
+            groups.setdefault((op.inputs[0], axes), []).append(i)
+    drop: set[int] = set()
+    for (_, axes), members in groups.items():
+        if len(members) < 2 or len(axes) != 1:
+            continue
+        dim = ops[members[0]].in_shape
+        axis = int(axes[0]) - 1                     # per image: no batch axis
+        windows = sorted((int(values[ops[i].params[0]][0]), int(values[ops[i].params[1]][0]))
+                         for i in members)
+        # contiguous from 0 (the end is not checked: an intermediate tensor's recorded
+        # shape is its layer's, which a multi-op layer can differ from)
+        if not 0 <= axis < len(dim) or windows[0][0] != 0 or \
+                any(a[1] != b[0] for a, b in zip(windows, windows[1:], strict=False)):
+            continue
+        first = ops[members[0]]
+        first.op, first.shape = "Split", first.in_shape
+        first.layers = list(dict.fromkeys(x for i in members for x in ops[i].layers))
+        drop |= set(members[1:])
+    return [op for i, op in enumerate(ops) if i not in drop]
 
 
 def _single(users: dict[str, list[int]], tensor: str) -> int | None:

@@ -257,7 +257,7 @@ def kernels_of(graph: Graph, layout: Layout | None = None, *, opset: int = 17
     owner = {op.output: op.layer for op in rec.ops}
     for layer, tensor in rec.outputs.items():
         owner.setdefault(tensor, layer)
-    ops = optimise(rec.ops, rec.final)
+    ops = optimise(rec.ops, rec.final, rec.values)
     return _Nchwc(ops, rec.final, layout or Layout(), owner).run()
 
 

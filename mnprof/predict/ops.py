@@ -49,6 +49,7 @@ class Op:
     fused_add: str = ""                  # a tensor added in (residual Add fused into a conv)
     layers: list[str] = field(default_factory=list)   # the graph layers it covers
     consts: int = 0                      # constant (initializer) inputs
+    params: tuple[str, ...] = ()         # the initializers it reads: weights and constants
     ref: Ref | None = None               # how the output's shape follows from a layer's
 
 
@@ -71,6 +72,7 @@ class _Recorder:
         self.ops: list[Op] = []
         self.shapes: dict[str, Shape] = {}
         self.consts: set[str] = set()
+        self.values: dict[str, Any] = {}         # constant name -> its value
         self.params: dict[str, tuple[int, ...]] = {}
         self.node: Node | None = None
         self.names: set[str] = {INPUT}
@@ -101,7 +103,8 @@ class _Recorder:
         self.ops.append(Op(op_type, name, data, out, node.name, shape, in_shape,
                            weight=weights[0] if weights else (), attrs=dict(attrs),
                            bias=len(weights) > 1, layers=[node.name],
-                           consts=len(inputs) - len(data), ref=_ref(node, shape)))
+                           consts=len(inputs) - len(data), ref=_ref(node, shape),
+                           params=tuple(t for t in inputs if t not in data)))
         return out
 
     def param(self, node: Node, suffix: str) -> str:
@@ -117,6 +120,7 @@ class _Recorder:
     def const(self, name: str, value: Any, *, dtype: str = "float32") -> str:
         full = f"const.{name}"
         self.consts.add(full)
+        self.values[full] = value
         return full
 
     def batchnorm(self, node: Node, x: str, *, fused: bool) -> str:
@@ -130,6 +134,7 @@ class Recorded:
     ops: list[Op]
     outputs: dict[str, str]              # layer -> the tensor holding its output
     final: str                           # the graph's output tensor
+    values: dict[str, Any]               # constant name -> value (Slice bounds, axes)
 
 
 def record_ops(graph: Graph, opset: int = 17) -> Recorded:
@@ -148,4 +153,4 @@ def record_ops(graph: Graph, opset: int = 17) -> Recorded:
         except MnprofError:
             tensor_of[node.name] = r.op(node.kind, xs, name=node.name)
     return Recorded(r.ops, {n.name: tensor_of[n.name] for n in graph.nodes},
-                    tensor_of[graph.output])
+                    tensor_of[graph.output], r.values)

@@ -90,6 +90,11 @@ def assert_same_kernels(graph) -> None:
     ("mobilenet_v2", 0.5, 131),
     ("mobilenet_v3_small", 0.75, 160),     # squeeze-and-excite, h-swish, residual adds
     ("mobilenet_v3_large", 0.35, 96),
+    ("mobilenet_v4_conv_small", 0.6, 160),
+    ("efficientnet_b0", 0.5, 128),         # SiLU (QuickGelu), sigmoid-gated SE
+    ("resnet18", 1.3, 112),                # an add folded into a blocked conv, one into NCHW
+    ("shufflenet_v2_x1_0", 1.0, 128),      # channel split: slices fused into one Split
+    ("alexnet", 0.5, 134),                 # adaptive pooling: shared slices, Split
 ])
 def test_builtins(name, alpha, res):
     assert_same_kernels(build(mnprof.load_spec(name), alpha, res))
