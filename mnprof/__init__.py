@@ -15,6 +15,10 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
   (``precision="int8"``: the model quantized by onnxruntime);
 - ``compare_precision(spec, alpha, resolution)``: fp32 against int8, per layer and type;
 - ``check_budget(budget)``: every limit of a budget file, as a ``CheckReport``;
+- ``calibrate()``: this CPU's kernel models, saved as a device profile;
+- ``predict_latency(spec, alpha, resolution)``: latency predicted from the profile,
+  end to end and per layer (``sweep(..., predict={})`` for a grid);
+- ``validate_predictions(n)``: predictions against measurement on random variants;
 - ``render(report, fmt)``: any report as table, json, csv, markdown, junit or html.
 
 onnx, onnxruntime and numpy are imported only by the paths that need them.
@@ -28,6 +32,7 @@ from .api import (
     build,
     builtin_names,
     builtin_summaries,
+    calibrate,
     check_budget,
     compare,
     compare_precision,
@@ -36,11 +41,14 @@ from .api import (
     load_model,
     load_spec,
     measure_latency,
+    predict_latency,
     sweep,
+    validate_predictions,
 )
 from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "check_budget", "compare", "compare_precision", "cost",
-           "export_onnx", "load_model", "load_spec", "measure_latency", "render", "sweep"]
+           "builtin_summaries", "calibrate", "check_budget", "compare", "compare_precision",
+           "cost", "export_onnx", "load_model", "load_spec", "measure_latency", "predict_latency",
+           "render", "sweep", "validate_predictions"]

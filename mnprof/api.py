@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from .gate.budget import Budget
     from .gate.check import CheckReport
     from .onnxio.export import ExportSummary
+    from .predict.predictor import PredictReport
+    from .predict.summary import CalibrationReport
+    from .predict.validate import ValidationReport
 
 SpecLike = Spec | str | Path | None
 Dims = Mapping[str, int] | None
@@ -68,16 +71,21 @@ def cost(spec: SpecLike | Graph = None, alpha: float | None = None,
     resolution (each default: the spec's own); of a built ``Graph``; or of an ONNX file
     (a path ending in .onnx, with ``dims`` and ``resolution`` for symbolic dimensions).
     Bytes are counted at ``precision`` (fp32 or int8)."""
-    if isinstance(spec, Graph):
-        return analyze(spec, precision)
-    if is_onnx_path(spec):
-        _spec_only(spec, alpha=alpha, depth=depth, classes=classes)
-        return analyze(load_model(spec, dims=dims, resolution=resolution),  # type: ignore
-                       precision)
+    return analyze(_graph_of(spec, alpha, resolution, depth=depth, classes=classes, dims=dims),
+                   precision)
+
+
+def _graph_of(target: SpecLike | Graph, alpha: float | None, resolution: int | None, *,
+              depth: float | None, classes: int | None, dims: Dims) -> Graph:
+    """The graph of a built graph, an ONNX file or a spec (at alpha, resolution, ...)."""
+    if isinstance(target, Graph):
+        return target
+    if is_onnx_path(target):
+        _spec_only(target, alpha=alpha, depth=depth, classes=classes)
+        return load_model(target, dims=dims, resolution=resolution)  # type: ignore[arg-type]
     if dims:
         raise MnprofError("dims apply to ONNX models; a spec's input is its resolution")
-    return analyze(build(_as_spec(spec), alpha, resolution, depth=depth, classes=classes),
-                   precision)
+    return build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
 
 
 def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: Iterable[int],
@@ -107,17 +115,26 @@ def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: I
 def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[int], *,
           depth: float | None = None, classes: int | None = None,
           bench: dict[str, Any] | None = None, progress: Progress | None = None,
-          dims: Dims = None) -> SweepReport:
+          dims: Dims = None, predict: dict[str, Any] | None = None) -> SweepReport:
     """Totals for every (alpha, resolution) pair, alpha-major; with ``bench`` (the options
-    of ``measure_latency``), each point's measured latency too. For an ONNX file, over
-    ``resolutions`` only (its height and width must be symbolic; ``dims`` binds the rest)."""
+    of ``measure_latency``), each point's measured latency too; with ``predict``
+    (``threads``, ``device``: a profile file), each point's predicted latency instead.
+    For an ONNX file, over ``resolutions`` only (its height and width must be symbolic;
+    ``dims`` binds the rest)."""
     if is_onnx_path(spec):
         _spec_only(spec, depth=depth, classes=classes)
+        if predict is not None:
+            raise MnprofError("a predicted sweep takes a spec; predict an ONNX file with "
+                              "predict_latency at each resolution")
         return _sweep_onnx(spec, alphas, resolutions, dims, bench,  # type: ignore[arg-type]
                            progress)
     if alphas is None:
         raise MnprofError("a spec's sweep needs alphas")
     s = _as_spec(spec)
+    if predict is not None:
+        from .predict.entry import predicted_sweep
+        return predicted_sweep(s, list(alphas), list(resolutions), depth=depth, classes=classes,
+                               threads=predict.get("threads"), device=predict.get("device"))
     rows, graphs = [], []
     res_list = list(resolutions)
     for a in alphas:
@@ -133,6 +150,56 @@ def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[
                   [f"alpha {r.alpha:g}, resolution {r.resolution}" for r in rows])
 
 
+def predict_latency(target: SpecLike | Graph = None, alpha: float | None = None,
+                    resolution: int | None = None, *, depth: float | None = None,
+                    classes: int | None = None, threads: int | None = None,
+                    device: str | Path | None = None, dims: Dims = None) -> PredictReport:
+    """Predicted latency of a spec, a built graph or an ONNX file (a path ending in
+    .onnx, with ``dims`` and ``resolution`` for symbolic dimensions) on this machine at
+    ``threads`` (its calibrated device profile), or on the device of the profile file
+    ``device``."""
+    from .predict.device import resolve_profile
+    from .predict.predictor import predict_graph
+
+    graph = _graph_of(target, alpha, resolution, depth=depth, classes=classes, dims=dims)
+    profile, here = resolve_profile(threads, None if device is None else str(device))
+    return predict_graph(graph, profile, here=here, spec=graph.file)
+
+
+def calibrate(*, threads: int | None = None, budget_minutes: float = 10.0,
+              restart: bool = False, seed: int = 0, export: str | Path | None = None,
+              blocks: Iterable[str] | None = None,
+              progress: Progress | None = None) -> CalibrationReport:
+    """Calibrate this machine's kernel models at ``threads`` (default: physical cores)
+    within ``budget_minutes``; save the device profile in the user cache (and a copy
+    to ``export``). Resumes an interrupted calibration unless ``restart``. ``blocks``
+    restricts the calibration networks to some block kinds (a quick, partial profile)."""
+    from .predict.entry import calibrate_here
+    return calibrate_here(threads=threads, budget_minutes=budget_minutes, restart=restart,
+                          seed=seed, export=export, blocks=blocks, progress=progress)
+
+
+def device_profile_io(*, import_from: str | Path | None = None,
+                      export_to: str | Path | None = None, threads: int | None = None) -> str:
+    """Install a profile file into this machine's cache (it must be of this CPU), or
+    copy this machine's profile at ``threads`` to a file; the path written."""
+    from .predict.entry import profile_io
+    return profile_io(import_from=import_from, export_to=export_to, threads=threads)
+
+
+def validate_predictions(n: int, *, threads: int | None = None,
+                         device: str | Path | None = None, specs: Iterable[str] | None = None,
+                         seed: int = 0, timing: dict[str, Any] | None = None,
+                         progress: Progress | None = None) -> ValidationReport:
+    """Predict and measure ``n`` random configurations of the built-ins (default: the
+    MobileNet family) on this machine; the error distribution."""
+    from .predict.device import resolve_profile
+    from .predict.validate import validate
+    profile, here = resolve_profile(threads, None if device is None else str(device))
+    return validate(profile, here, n, specs=list(specs) if specs else None, seed=seed,
+                    progress=progress, timing=timing)
+
+
 def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
             bench: dict[str, Any] | None = None, progress: Progress | None = None
             ) -> CompareReport:
@@ -142,20 +209,12 @@ def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
     rows, graphs = [], []
     for item in models:
         spec, given = item if isinstance(item, tuple) else (item, {})
-        if is_onnx_path(spec):          # an ONNX file: its own widths and layers
-            _spec_only(spec, alpha=given.get("alpha"), depth=given.get("depth"),
-                       classes=given.get("classes"))
-            if bench is not None:
-                raise MnprofError(f"compare --bench times specs; time the ONNX file {spec} "
-                                  "with mnprof bench")
-            graph = load_model(spec, resolution=given.get("resolution"))  # type: ignore
-            name = graph.model
-        else:
-            s = _as_spec(spec)
-            graph = build(s, given.get("alpha"), given.get("resolution"),
-                          depth=given.get("depth"), classes=given.get("classes"))
-            name = s.name
-        rows.append(CompareRow.of(given.get("label") or name, analyze(graph)))
+        if is_onnx_path(spec) and bench is not None:
+            raise MnprofError(f"compare --bench times specs; time the ONNX file {spec} with "
+                              "mnprof bench")
+        graph = _graph_of(spec, given.get("alpha"), given.get("resolution"),
+                          depth=given.get("depth"), classes=given.get("classes"), dims=None)
+        rows.append(CompareRow.of(given.get("label") or graph.model, analyze(graph)))
         graphs.append(graph)
     if not rows:
         raise MnprofError("compare needs at least one model")
@@ -243,9 +302,7 @@ def benchmark(target: SpecLike | Graph = None, alpha: float | None = None,
             raise MnprofError("--precision int8 applies to specs: an ONNX file is timed as "
                               "it is")
         return bench_onnx_file(target, resolution=resolution, **options)  # type: ignore
-    if isinstance(target, Graph):
-        return bench_graph(target, spec=target.file, **options)
-    graph = build(_as_spec(target), alpha, resolution, depth=depth, classes=classes)
+    graph = _graph_of(target, alpha, resolution, depth=depth, classes=classes, dims=None)
     return bench_graph(graph, spec=graph.file, **options)
 
 
@@ -310,28 +367,14 @@ def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None
 
 def is_budget_file(path: str) -> bool:
     """Whether ``path`` reads as a budget (``models:``, no ``layers:``), not a spec."""
-    from .core.yamlsrc import load_file
-    try:
-        data = load_file(path, what="budget")
-    except Exception:  # noqa: BLE001  not readable as YAML: loading it as a spec says why
-        return False
-    return isinstance(data, dict) and "models" in data and "layers" not in data
+    from .gate.budget import is_budget_file as run
+    return run(path)
 
 
 def budget_inputs(budget: Budget) -> list[str]:
     """Files a check's reports must never overwrite: the budget, its specs and baselines."""
-    from .spec.builtins import resolve_spec_path
-    files = [] if budget.file.startswith("<") else [budget.file]
-    for m in budget.models:
-        files += m.baselines
-        if m.onnx:
-            files.append(m.spec)
-            continue
-        try:
-            files.append(str(resolve_spec_path(m.spec)[0]))
-        except MnprofError:
-            pass
-    return files
+    from .gate.budget import budget_inputs as run
+    return run(budget)
 
 
 def verdict(report: CheckReport) -> str:
@@ -347,7 +390,8 @@ def check_budget(budget: Budget | str | Path | None = None, *,
     return run(budget, progress=progress)
 
 
-__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "compare",
-           "builtin_summaries", "check_budget", "compare_precision", "cost", "export_onnx",
-           "import_spec", "is_budget_file", "is_onnx_path", "load_budget", "load_model",
-           "load_spec", "measure_latency", "one_off_budget", "sweep", "verdict"]
+__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "calibrate",
+           "compare", "builtin_summaries", "check_budget", "compare_precision", "cost",
+           "device_profile_io", "export_onnx", "import_spec", "is_budget_file", "is_onnx_path",
+           "load_budget", "load_model", "load_spec", "measure_latency", "one_off_budget",
+           "predict_latency", "sweep", "validate_predictions", "verdict"]

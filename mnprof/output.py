@@ -40,9 +40,12 @@ def _cost(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
 def _sweep(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .analysis.report import sweep_table, sweep_to_dict
     table, data = sweep_table(r), sweep_to_dict(r)
-    if r.latencies or r.interrupted:
-        # measured or predicted (or a measurement stopped before its first row): the
-        # bench's report module adds the columns and says what to trust
+    if r.latencies and r.latency_kind == "predicted":
+        from .predict.report import with_prediction
+        table, data = with_prediction(table, data, r)
+    elif r.latencies or r.interrupted:
+        # measured (or a measurement stopped before its first row): the bench's report
+        # module adds the columns and says what to trust
         from .bench.report import with_latency
         table, data = with_latency(table, data, r)
     return _one_table(table, data, fmt, color)
@@ -110,6 +113,40 @@ def _precision(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
                        lambda **k: precision_notes(r, **k), color)
 
 
+def _predict(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .predict.report import notes_text, predict_header, predict_tables, predict_to_dict
+    if fmt is Format.JSON:
+        return to_json(predict_to_dict(r))
+    if fmt is Format.CSV:
+        from .predict.report import layer_table
+        return to_csv(layer_table(r))
+    return _with_notes(fmt, predict_header(r), predict_tables(r, layers=layers, by=by),
+                       lambda **k: notes_text(r, **k), color)
+
+
+def _validation(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .predict.validate import validation_header, validation_tables, validation_to_dict
+    if fmt is Format.JSON:
+        return to_json(validation_to_dict(r))
+    tables = validation_tables(r)
+    if fmt is Format.CSV:
+        return to_csv(tables[-1])
+    if fmt is Format.MARKDOWN:
+        return to_markdown(validation_header(r), tables)
+    return to_text(validation_header(r), tables, color=color)
+
+
+def _calibration(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .predict.summary import calibration_header, calibration_tables, calibration_to_dict
+    if fmt is Format.JSON:
+        return to_json(calibration_to_dict(r))
+    if fmt is Format.CSV:
+        return to_csv(calibration_tables(r)[-1])
+    if fmt is Format.MARKDOWN:
+        return to_markdown(calibration_header(r), calibration_tables(r))
+    return to_text(calibration_header(r), calibration_tables(r), color=color)
+
+
 def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .gate.report import (
         check_header,
@@ -132,7 +169,9 @@ def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
 
 _RENDERERS = {"CostReport": _cost, "SweepReport": _sweep, "CompareReport": _compare,
               "SpecsReport": _specs,
-              "BenchReport": _bench, "CheckReport": _check, "PrecisionReport": _precision}
+              "BenchReport": _bench, "CheckReport": _check, "PrecisionReport": _precision,
+              "PredictReport": _predict, "ValidationReport": _validation,
+              "CalibrationReport": _calibration}
 
 
 def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True,

@@ -8,6 +8,7 @@ the version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,8 +233,9 @@ class SweepReport:
     spec: str
     rows: tuple[SweepRow, ...]
     depth: float = 1.0
-    # Latency per row, when measured (``sweep --bench``: the bench's LatencyStats) or
-    # predicted (``sweep --predict``); rendered by ``mnprof.bench.report``.
+    # Latency per row, when measured (``sweep --bench``: the bench's LatencyStats,
+    # rendered by ``mnprof.bench.report``) or predicted (``sweep --predict``: floats in
+    # ms, rendered by ``mnprof.predict.report``).
     latencies: tuple[Any, ...] = ()
     latency_threads: int = 0
     latency_kind: str = ""              # "measured" | "predicted"
@@ -241,6 +243,7 @@ class SweepReport:
     latency_precision: str = ""         # "" (fp32) or how the int8 model timed was made
     latency_partial: bool = False       # ... inside its last measured row (fewer runs)
     latency_load: float | None = None   # the highest load average seen at a row's start
+    prediction: Mapping[str, Any] | None = None     # predicted: the device profile used
 
 
 def sweep_to_dict(r: SweepReport) -> dict[str, Any]:

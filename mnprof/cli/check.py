@@ -14,7 +14,8 @@ from ..core.errors import MnprofError
 from ..core.files import check_target, write_output
 from ..core.render import Format
 from ..gate.amounts import Unit, parse_amount, parse_increase, parse_percent
-from ..gate.budget import DEFAULT_BUDGET, DEFAULT_THREADS, DEFAULT_TOLERANCE, METRICS, Budget
+from ..gate.budget import DEFAULT_BUDGET, METRICS, Budget
+from ..gate.settings import DEFAULT_THREADS, DEFAULT_TOLERANCE
 from ..output import render
 from . import main
 from ._options import (
@@ -85,9 +86,10 @@ _MAX_OPTIONS = {
     "max_macs": "macs", "max_params": "params", "max_params_framework": "params_framework",
     "max_activations": "activations", "max_peak_bytes": "peak_activation_bytes",
     "max_latency_ms": "latency_median_ms", "max_p90_ms": "latency_p90_ms",
+    "max_predicted_ms": "predicted_latency_ms",
 }
 _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
-                 "threads": "--threads", "precision": "--precision",
+                 "threads": "--threads", "precision": "--precision", "device": "--device",
                  "tolerance": "--tolerance", "runs": "--runs", "min_time": "--min-time",
                  "warmup": "--warmup", "baselines": "--baseline", "dims": "--dim"}
 
@@ -103,6 +105,11 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
               help="Limit on peak fp32 activation memory (e.g. 1.5MiB).")
 @click.option("--max-latency-ms", type=MS, help="Limit on the median latency (runs the bench).")
 @click.option("--max-p90-ms", type=MS, help="Limit on the p90 latency (runs the bench).")
+@click.option("--max-predicted-ms", type=MS,
+              help="Limit on the latency predicted from the device profile (runs nothing; "
+                   "`mnprof calibrate` makes the profile).")
+@click.option("--device", type=click.Path(dir_okay=False), default=None,
+              help="--max-predicted-ms: a device profile FILE instead of this machine's.")
 @click.option("--max-increase", "increases", type=INCREASE, multiple=True,
               help="Relative limit against --baseline, e.g. macs=1% or params=10K (repeatable).")
 @click.option("--baseline", "baselines", type=click.Path(dir_okay=False), multiple=True,
@@ -128,9 +135,9 @@ _ONE_OFF_ONLY = {"alpha": "--alpha", "depth": "--depth", "resolution": "--res",
 @click.pass_context
 def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, str], ...],
           baselines: tuple[str, ...], alpha: float | None, depth: float | None,
-          resolution: int | None, dims: tuple[tuple[str, int], ...], threads: int,
-          tolerance: str | None, runs: int, min_time: float, warmup: int, precision: str,
-          fmt: str,
+          resolution: int | None, dims: tuple[tuple[str, int], ...], device: str | None,
+          threads: int, tolerance: str | None, runs: int, min_time: float, warmup: int,
+          precision: str, fmt: str,
           output: str | None,
           reports: tuple[tuple[str, str], ...], **max_limits: str | None) -> int:
     """Check a model budget: exit 0 if every limit holds, 1 if one is exceeded.
@@ -159,8 +166,10 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
         latency = {"threads": threads, "runs": runs, "min_time": min_time, "warmup": warmup,
                    "precision": precision,
                    **({"tolerance": tolerance} if tolerance is not None else {})}
-        budget = _one_off(target, alpha, resolution, given, increases, baselines, latency,
-                          depth, dims_of(dims))
+        predicted = {"threads": threads, **({"device": device} if device else {}),
+                     **({"tolerance": tolerance} if tolerance is not None else {})}
+        budget = _one_off(target, alpha, resolution, given, increases, baselines,
+                          {"latency": latency, "predicted": predicted}, depth, dims_of(dims))
     else:
         budget = _budget_file(ctx, target)
     targets = [(fmt, output), *reports]
@@ -209,7 +218,7 @@ def _progress(label: str, done: int, total: int) -> None:
 
 def _one_off(target: str | None, alpha: float | None, resolution: int | None,
              given: dict[str, str], increases: tuple[tuple[str, str], ...],
-             baselines: tuple[str, ...], latency: dict[str, Any],
+             baselines: tuple[str, ...], settings: dict[str, dict[str, Any]],
              depth: float | None, dims: dict[str, int]) -> Budget:
     fields: dict[str, dict[str, Any]] = {}
     for option, text in given.items():
@@ -218,7 +227,14 @@ def _one_off(target: str | None, alpha: float | None, resolution: int | None,
         if "max_increase" in fields.get(metric, {}):
             raise click.UsageError(f"--max-increase gives {metric} twice")
         fields.setdefault(metric, {})["max_increase"] = amount
-    limits = [(m, {**f, **(latency if METRICS[m].unit is Unit.MS else {})})
-              for m, f in fields.items()]
+    if "device" in settings["predicted"] and "predicted_latency_ms" not in fields:
+        raise click.UsageError("--device applies to --max-predicted-ms")
+
+    def extra(metric: str) -> dict[str, Any]:
+        if METRICS[metric].predicted:
+            return settings["predicted"]
+        return settings["latency"] if METRICS[metric].unit is Unit.MS else {}
+
+    limits = [(m, {**f, **extra(m)}) for m, f in fields.items()]
     return api.one_off_budget(target, alpha, resolution, limits, baselines, depth=depth,
                               dims=dims)

@@ -50,6 +50,10 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 @plot_option
 @click.option("--bench", "with_bench", is_flag=True,
               help="Add onnxruntime median latency columns (times every grid point).")
+@click.option("--predict", "with_predict", is_flag=True,
+              help="Add a predicted-latency column (this CPU's device profile; nothing runs).")
+@click.option("--device", type=click.Path(dir_okay=False), default=None,
+              help="--predict: a device profile FILE instead of this machine's.")
 @timing_options(threads_default=None, threads_help="--bench: onnxruntime intra-op threads "
                 "(default: physical cores).", scope="--bench: ")
 @dim_option
@@ -59,20 +63,28 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 @click.pass_context
 def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
           depth: float | None, fmt: str, output: str | None, plot: str | None,
-          with_bench: bool, threads: int | None, runs: int, min_time: float, warmup: int,
+          with_bench: bool, with_predict: bool, device: str | None,
+          threads: int | None, runs: int, min_time: float, warmup: int,
           dims: tuple[tuple[str, int], ...], precision: str, **quant: Any) -> None:
     """MACs and parameters of SPEC over a grid of widths and resolutions.
 
     The defaults reproduce Tables 6 and 7 of the MobileNetV1 paper in one grid.
     With --bench every point is timed (by default 20 runs and 0.5 s each, after 5
-    warm-up runs: a quick look; the timing options change that). An ONNX file
-    (MODEL.onnx) with symbolic height and width sweeps over --res only. --plot
-    draws the Pareto front of MACs against the latency (--bench) or the params.
+    warm-up runs: a quick look; the timing options change that). With --predict
+    every point's latency is predicted from the device profile (`mnprof calibrate`)
+    instead: a 10,000-point grid takes seconds. An ONNX file (MODEL.onnx) with
+    symbolic height and width sweeps over --res only. --plot draws the Pareto front
+    of MACs against the latency (--bench) or the params.
     """
     check_plot(plot)
+    if with_bench and with_predict:
+        raise click.UsageError("give --bench (measure) or --predict (predict), not both")
+    if device and not with_predict:
+        raise click.UsageError("--device applies to --predict")
+    predict = {"threads": threads, "device": device} if with_predict else None
     bench = bench_options(ctx, with_bench, threads, precision, quant, runs=runs,
                           warmup=warmup, min_time=min_time)
-    report, protect = _sweep(ctx, spec, alphas, resolutions, depth, dims, bench)
+    report, protect = _sweep(ctx, spec, alphas, resolutions, depth, dims, bench, predict)
     emit(report, fmt, output, protect=[protect])
     emit_plot(report, plot, protect=[protect])
     if report.interrupted:
@@ -82,7 +94,8 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
 
 def _sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions: list[int],
            depth: float | None, dims: tuple[tuple[str, int], ...],
-           bench: dict[str, Any] | None) -> tuple[Any, str]:
+           bench: dict[str, Any] | None,
+           predict: dict[str, Any] | None) -> tuple[Any, str]:
     """The sweep report of a spec or an ONNX file, and the file it must not overwrite."""
     if is_onnx(spec):
         assert spec is not None
@@ -90,6 +103,9 @@ def _sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolution
         if bench and bench.get("precision", "fp32") != "fp32":
             raise click.UsageError("--precision int8 applies to specs: an ONNX file is timed "
                                    "as it is")
+        if predict:
+            raise click.UsageError("--predict sweeps specs; predict an ONNX file at one "
+                                   "resolution with `mnprof predict MODEL.onnx --res R`")
         with progress_bar() as progress:
             return api.sweep(spec, None, resolutions, dims=dims_of(dims), bench=bench,
                              progress=progress), spec
@@ -98,7 +114,7 @@ def _sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolution
     spec_obj = load_spec(spec)
     with progress_bar() as progress:
         return api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
-                         progress=progress), spec_obj.path
+                         progress=progress, predict=predict), spec_obj.path
 
 
 def bench_options(ctx: click.Context, with_bench: bool, threads: int | None, precision: str,

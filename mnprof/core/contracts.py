@@ -14,3 +14,5 @@ COMPARE_SCHEMA = "mnprof.compare/1"
 PREDICT_SCHEMA = "mnprof.predict/1"
 MACHINE_SCHEMA = "mnprof.machine/2"   # /2: per-cache-level roofs
 PRECISION_SCHEMA = "mnprof.precision/1"
+DEVICE_SCHEMA = "mnprof.device/1"
+VALIDATION_SCHEMA = "mnprof.validation/1"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.contracts import BENCH_SCHEMA, COST_SCHEMA, SWEEP_SCHEMA
+from ..core.contracts import BENCH_SCHEMA, COST_SCHEMA, PREDICT_SCHEMA, SWEEP_SCHEMA
 from ..core.errors import MnprofError, SpecError
 from ..core.files import read_text
 from ..core.values import MAX_INT
@@ -53,7 +53,8 @@ def baseline_for(limit: Limit, reports: list[SavedReport], model: ModelBudget) -
                                 line=limit.line, field=limit.field)
             return BaselineValue(r.file, r.values[limit.metric])
     m = METRICS[limit.metric]
-    saved_by = "mnprof bench" if m.unit is Unit.MS else "mnprof cost"
+    saved_by = "mnprof predict" if m.predicted else "mnprof bench" if m.unit is Unit.MS \
+        else "mnprof cost"
     raise SpecError(f"no baseline report of this model gives {m.baseline_key} (save one with "
                     f"{saved_by} --format json --output FILE)", file=model.where.file,
                     line=limit.line, field=limit.field)
@@ -100,24 +101,16 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
             if m.unit is not Unit.MS and m.name in row:
                 values[m.name] = _count(row[m.name], f"rows[].{m.name}", bad)
         return SavedReport(path, values, None)
-    if schema not in (COST_SCHEMA, BENCH_SCHEMA):
+    if schema not in (COST_SCHEMA, BENCH_SCHEMA, PREDICT_SCHEMA):
         raise bad(f"unsupported report schema {schema!r}; a baseline is a {COST_SCHEMA}, "
-                  f"{SWEEP_SCHEMA} or {BENCH_SCHEMA} report")
+                  f"{SWEEP_SCHEMA}, {BENCH_SCHEMA} or {PREDICT_SCHEMA} report")
     alpha, res = data.get("alpha"), data.get("resolution")
     if graph.source == "onnx" and alpha is None:    # a bench of an ONNX file has no alpha
         alpha = graph.alpha
     if alpha != graph.alpha or res != graph.resolution:
         raise bad(f"is a report at alpha {alpha}, resolution {res}; this model is at alpha "
                   f"{graph.alpha:g}, resolution {graph.resolution}")
-    section = "totals" if schema == COST_SCHEMA else "latency_ms"
-    figures = data.get(section)
-    if not isinstance(figures, dict):
-        raise bad(f"has no `{section}` object")
-    for m in METRICS.values():
-        top, _, key = m.baseline_key.partition(".")
-        if top == section and key in figures:
-            read = _ms if m.unit is Unit.MS else _count
-            values[m.name] = read(figures[key], m.baseline_key, bad)
+    values.update(_figures(data, schema, bad))
     threads = None
     if schema == BENCH_SCHEMA:
         env = data.get("environment")
@@ -127,6 +120,25 @@ def read_report(path: str, model: ModelBudget, graph: Graph) -> SavedReport:
         return SavedReport(path, values, threads,
                            precision if precision in ("fp32", "int8") else None)
     return SavedReport(path, values, threads)
+
+
+def _figures(data: dict[str, Any], schema: str, bad: Callable[[str], SpecError]
+             ) -> dict[str, int | float]:
+    """The metrics a cost, bench or predict report holds (a measured latency never stands
+    for a predicted one, nor the other way round)."""
+    section = "totals" if schema == COST_SCHEMA else "latency_ms"
+    figures = data.get(section)
+    if not isinstance(figures, dict):
+        raise bad(f"has no `{section}` object")
+    values: dict[str, int | float] = {}
+    for m in METRICS.values():
+        top, _, key = m.baseline_key.partition(".")
+        if m.unit is Unit.MS and m.predicted != (schema == PREDICT_SCHEMA):
+            continue
+        if top == section and key in figures:
+            read = _ms if m.unit is Unit.MS else _count
+            values[m.name] = read(figures[key], m.baseline_key, bad)
+    return values
 
 
 def _no_constant(name: str) -> Any:

@@ -30,90 +30,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from ..bench.settings import (  # the bench's own defaults and bounds, without the bench
-    DEFAULT_MIN_TIME,
-    DEFAULT_RUNS,
-    DEFAULT_WARMUP,
-    MAX_MIN_TIME,
-    MAX_RUNS,
-    MAX_WARMUP,
-    max_threads,
-)
 from ..core.errors import MnprofError, SpecError, Where, did_you_mean
-from ..core.values import check_alpha, check_depth, check_int, check_resolution
+from ..core.values import check_alpha, check_depth, check_resolution
 from ..core.yamlsrc import LMap, LSeq, line_of, load_file
 from ..spec.builtins import builtin_dir, resolve_spec_path
 from ..spec.parse import no_unknown
-from .amounts import HINTS, Unit, parse_amount, parse_increase, parse_percent, parse_seconds
+from .amounts import HINTS, Unit, parse_amount, parse_increase
+from .metrics import METRICS
+from .settings import (
+    COMMAND_LINE,
+    RULES,
+    BenchSettings,
+    PredictSettings,
+    known_fields,
+    latency_settings,
+)
 
 DEFAULT_BUDGET = "mnprof-budget.yaml"
-COMMAND_LINE = "<command line>"
 
 
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    unit: Unit
-    label: str              # what the number counts, for reports
-    baseline_key: str       # the field of a saved JSON report holding it
-    source: str             # the attribute holding it: of a CostReport (counts), of the
-                            # bench's LatencyStats (latencies)
-    doc: str
-
-    def read(self, figures: Any) -> int | float:
-        """The metric's value in a ``CostReport`` or, for a latency, a ``LatencyStats``."""
-        return attrgetter(self.source)(figures)
-
-
-_METRICS = (
-    Metric("macs", Unit.COUNT, "MACs", "totals.macs", "totals.macs",
-           "multiply-accumulates of conv and fc layers"),
-    Metric("params", Unit.COUNT, "params", "totals.params", "totals.params",
-           "conv and fc weights (the papers' count)"),
-    Metric("params_framework", Unit.COUNT, "params", "totals.params_framework",
-           "totals.params_framework", "weights + biases + batch-norm scale and shift"),
-    Metric("activations", Unit.COUNT, "elements", "totals.activations", "totals.activations",
-           "output elements of every layer, summed"),
-    Metric("peak_activation_bytes", Unit.BYTES, "bytes", "totals.peak_activation_bytes",
-           "peak_activation_bytes", "largest fp32 activation memory alive at once"),
-    Metric("latency_median_ms", Unit.MS, "ms", "latency_ms.median", "median",
-           "median onnxruntime latency on this machine"),
-    Metric("latency_p90_ms", Unit.MS, "ms", "latency_ms.p90", "p90",
-           "90th-percentile onnxruntime latency on this machine"),
-)
-METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
-
-# What a latency limit measures with unless it says otherwise.
-DEFAULT_THREADS = 1
-DEFAULT_TOLERANCE = Fraction(5, 100)
 
 TOP_FIELDS = ("models", "description")
 MODEL_FIELDS = ("name", "spec", "model", "dims", "alpha", "depth", "resolution", "baseline",
                 "limits")
-RULES = ("max", "max_increase")
-BENCH_FIELDS = ("threads", "runs", "warmup", "min_time", "precision")
-PRECISIONS = ("fp32", "int8")
-LATENCY_FIELDS = (*RULES, "tolerance", *BENCH_FIELDS)
 
 
 class Rule(str, Enum):
     MAX = "max"                     # actual <= amount
     MAX_INCREASE = "max_increase"   # actual <= baseline + amount (or baseline * (1 + pct))
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    """How a latency is measured; limits with equal settings share one measurement."""
-
-    threads: int = DEFAULT_THREADS
-    runs: int = DEFAULT_RUNS
-    warmup: int = DEFAULT_WARMUP
-    min_time: float = DEFAULT_MIN_TIME
-    precision: str = "fp32"         # int8: the model quantized by onnxruntime (its defaults)
 
 
 @dataclass(frozen=True)
@@ -126,7 +73,8 @@ class Limit:
     line: int | None = None
     field: str = ""                 # where it was written: "models[0].limits.macs"
     tolerance: Fraction | None = None   # latency only: measurement noise allowed
-    bench: BenchSettings | None = None  # latency only
+    bench: BenchSettings | None = None  # measured latency only
+    predict: PredictSettings | None = None  # predicted latency only
 
 
 @dataclass(frozen=True)
@@ -294,13 +242,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
                             f"{' / '.join(RULES)}", file=where.file, line=line, field=field)
         value = LMap({"max": value})
         value.line, value.lines = line, {"max": line}
-    allowed = LATENCY_FIELDS if m.unit is Unit.MS else RULES
-    for key in value:
-        if key not in allowed:
-            why = " (tolerance and bench settings are for latency limits; counts are exact)" \
-                if key in LATENCY_FIELDS else did_you_mean(key, allowed)
-            raise SpecError(f"unknown field{why}; fields: {', '.join(allowed)}", file=where.file,
-                            line=line_of(value, key, line), field=f"{field}.{key}")
+    known_fields(m, value, where, line, field)
     if not any(r in value for r in RULES):
         raise SpecError("a limit needs max and/or max_increase", file=where.file, line=line,
                         field=field)
@@ -314,17 +256,7 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
             raise SpecError(str(exc), file=where.file, line=line_of(value, key, line),
                             field=field if shorthand else f"{field}.{key}") from None
 
-    tolerance = bench = None
-    if m.unit is Unit.MS:
-        tolerance = parsed("tolerance", lambda v: parse_percent(v, maximum=1000) / 100,
-                           DEFAULT_TOLERANCE)
-        bench = BenchSettings(
-            threads=parsed("threads", lambda v: _int(v, 1, max_threads()), DEFAULT_THREADS),
-            runs=parsed("runs", lambda v: _int(v, 1, MAX_RUNS), DEFAULT_RUNS),
-            warmup=parsed("warmup", lambda v: _int(v, 0, MAX_WARMUP), DEFAULT_WARMUP),
-            min_time=parsed("min_time", lambda v: parse_seconds(v, MAX_MIN_TIME),
-                            DEFAULT_MIN_TIME),
-            precision=parsed("precision", _precision, "fp32"))
+    tolerance, bench, predict = latency_settings(m, parsed, where.file)
     out = []
     for rule in RULES:
         if rule not in value:
@@ -338,21 +270,8 @@ def parse_limits(metric: str, value: Any, where: Where, line: int | None) -> lis
         out.append(Limit(metric=metric, rule=Rule(rule), amount=amount, percent=percent,
                          text=str(value[rule]).strip(), line=line_of(value, rule, line),
                          field=field if shorthand else f"{field}.{rule}",
-                         tolerance=tolerance, bench=bench))
+                         tolerance=tolerance, bench=bench, predict=predict))
     return out
-
-
-def _precision(value: Any) -> str:
-    if value not in PRECISIONS:
-        raise ValueError(f"must be one of {', '.join(PRECISIONS)}, got {value!r:.40}")
-    return str(value)
-
-
-def _int(value: Any, low: int, high: int) -> int:
-    try:
-        return check_int("x", value, low, high)
-    except MnprofError as exc:
-        raise ValueError(str(exc).removeprefix("x ")) from None
 
 
 def _spec_ref(text: str, base_dir: Path) -> str:
@@ -388,3 +307,27 @@ def command_line_budget(spec: str, alpha: float | None, resolution: int | None,
                         where=Where(COMMAND_LINE, None, "model"), depth=depth, onnx=onnx,
                         dims=dims)
     return Budget(file=COMMAND_LINE, models=(model,))
+
+
+def is_budget_file(path: str) -> bool:
+    """Whether ``path`` reads as a budget (``models:``, no ``layers:``), not a spec."""
+    try:
+        data = load_file(path, what="budget")
+    except Exception:  # noqa: BLE001  not readable as YAML: loading it as a spec says why
+        return False
+    return isinstance(data, dict) and "models" in data and "layers" not in data
+
+
+def budget_inputs(budget: Budget) -> list[str]:
+    """Files a check's reports must never overwrite: the budget, its specs and baselines."""
+    files = [] if budget.file.startswith("<") else [budget.file]
+    for m in budget.models:
+        files += m.baselines
+        if m.onnx:
+            files.append(m.spec)
+            continue
+        try:
+            files.append(str(resolve_spec_path(m.spec)[0]))
+        except MnprofError:
+            pass
+    return files

@@ -5,7 +5,8 @@ its baselines, so a bad file fails before any measuring, with a one-line error
 (exit 2): a gate that could not run never looks like a pass or a budget failure.
 Counts come from ``mnprof.cost`` and are exact; latencies come from
 ``mnprof.bench.measure.measure_latency``, imported only when a budget has a latency
-limit. A failure inside the check (a spec that does not build, onnxruntime refusing
+limit; predicted latencies from a device profile (``mnprof.predict``), which runs
+nothing. A failure inside the check (a spec that does not build, onnxruntime refusing
 the model) is a one-line error naming the budget's file, line and field.
 
 A limit holds when ``actual <= threshold``. For counts the threshold is the limit
@@ -35,16 +36,8 @@ from ..spec.build import build
 from ..spec.builtins import load_spec
 from .amounts import Unit
 from .baseline import BaselineValue, baseline_for, read_report
-from .budget import (
-    COMMAND_LINE,
-    METRICS,
-    BenchSettings,
-    Budget,
-    Limit,
-    ModelBudget,
-    Rule,
-    load_budget,
-)
+from .budget import METRICS, Budget, Limit, ModelBudget, Rule, load_budget
+from .settings import COMMAND_LINE, BenchSettings, PredictSettings
 
 if TYPE_CHECKING:
     from ..bench.result import LatencyStats
@@ -56,6 +49,16 @@ class Measurement:
 
     settings: BenchSettings
     stats: LatencyStats             # runs actually made, median, p10, p90, stdev
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One predicted latency: the settings, the device profile it came from."""
+
+    settings: PredictSettings
+    median_ms: float
+    device: str                     # the profile's device, described
+    profile: str                    # the profile file
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class CheckResult:
     # Wall time of the work that produced ``actual``, for JUnit's ``time``: work shared by
     # several limits (a model's cost, one latency measurement) counts in the first.
     seconds: float = dataclasses.field(default=0.0, compare=False)
+    prediction: Prediction | None = None
+
+    @property
+    def predicted(self) -> bool:
+        return METRICS[self.metric].predicted
 
     @property
     def unit(self) -> str:
@@ -187,17 +195,23 @@ def _prepare(budget: Budget, model: ModelBudget) -> _Prepared:
 
 
 def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
-    needs_cost = any(lim.bench is None for lim in p.model.limits)
+    needs_cost = any(lim.bench is None and lim.predict is None for lim in p.model.limits)
     start = time.perf_counter()
     cost = analyze(p.graph) if needs_cost else None
     unclaimed = p.seconds + time.perf_counter() - start     # the first limit's time
     measured: dict[BenchSettings, Measurement] = {}
+    predicted: dict[PredictSettings, Prediction] = {}
     results = []
     for i, limit in enumerate(p.model.limits):
         metric = METRICS[limit.metric]
-        measurement = None
+        measurement = prediction = None
         start = time.perf_counter()
-        if limit.bench is None:             # a count: from the cost report
+        if limit.predict is not None:       # predicted: from a device profile, nothing runs
+            if limit.predict not in predicted:
+                predicted[limit.predict] = _predict_located(p, limit)
+            prediction = predicted[limit.predict]
+            value = prediction.median_ms
+        elif limit.bench is None:           # a count: from the cost report
             value = metric.read(cost)
         else:                               # a latency: limits with equal settings share one
             if limit.bench not in measured:
@@ -212,10 +226,29 @@ def _check_model(p: _Prepared, progress: Progress | None) -> list[CheckResult]:
             value = metric.read(measurement.stats)
         result = evaluate(limit, value, p.baselines.get(i), measurement=measurement,
                           model=p.label, spec=p.model.spec, alpha=p.graph.alpha,
-                          resolution=p.graph.resolution)
+                          resolution=p.graph.resolution, prediction=prediction)
         seconds, unclaimed = unclaimed + time.perf_counter() - start, 0.0
         results.append(replace(result, seconds=seconds))
     return results
+
+
+def _predict_located(p: _Prepared, limit: Limit) -> Prediction:
+    """The predicted latency of the model; a missing or bad device profile is a one-line
+    error naming the budget's file, line and field of the limit (exit 2)."""
+    from ..predict.device import resolve_profile
+    from ..predict.predictor import predict_graph
+
+    settings = limit.predict
+    assert settings is not None
+    try:
+        profile, here = resolve_profile(settings.threads, settings.device)
+        median = predict_graph(p.graph, profile, here=here).median_ms
+    except MnprofError as exc:
+        if p.model.where.file == COMMAND_LINE:
+            raise
+        raise SpecError(f"the latency could not be predicted: {exc}", file=p.model.where.file,
+                        line=limit.line, field=limit.field) from None
+    return Prediction(settings, median, profile.device.describe(), profile.path)
 
 
 def _measure_located(p: _Prepared, limit: Limit) -> Measurement:
@@ -237,7 +270,8 @@ def _measure_located(p: _Prepared, limit: Limit) -> Measurement:
 
 def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, *,
              measurement: Measurement | None = None, model: str = "", spec: str = "",
-             alpha: float = 1.0, resolution: int = 0) -> CheckResult:
+             alpha: float = 1.0, resolution: int = 0,
+             prediction: Prediction | None = None) -> CheckResult:
     """One limit against one actual value (a pure function)."""
     if limit.rule is Rule.MAX:
         lim: int | float = limit.amount     # parsed: an int for counts, a float for ms
@@ -256,7 +290,7 @@ def evaluate(limit: Limit, actual: int | float, baseline: BaselineValue | None, 
                        metric=limit.metric, rule=limit.rule, text=limit.text, limit=lim,
                        threshold=threshold, actual=actual, passed=actual <= threshold,
                        baseline=baseline, tolerance=tolerance, measurement=measurement,
-                       line=limit.line, field=limit.field)
+                       line=limit.line, field=limit.field, prediction=prediction)
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..core.version import __version__
 from .amounts import Unit
 from .baseline import BaselineValue
 from .budget import METRICS, Rule
-from .check import CheckReport, CheckResult, Measurement
+from .check import CheckReport, CheckResult, Measurement, Prediction
 
 # ---------------------------------------------------------------------------
 # Numbers as people read them (exact: a gate's figures must not round away a failure)
@@ -27,7 +27,7 @@ from .check import CheckReport, CheckResult, Measurement
 def show(value: int | float, metric: str) -> str:
     unit = METRICS[metric].unit
     if unit is Unit.MS:
-        return f"{value:.3f} ms"
+        return f"{value:.3f} ms" + (" (predicted)" if METRICS[metric].predicted else "")
     return f"{value:,}" + (" B" if unit is Unit.BYTES else "")
 
 
@@ -85,7 +85,14 @@ def detail(r: CheckResult) -> str:
         text += f"; {_baseline(r, r.baseline)}"
     if r.measurement is not None:
         text += f"; {measurement_text(r.measurement)}"
+    if r.prediction is not None:
+        text += f"; {prediction_text(r.prediction)}"
     return text
+
+
+def prediction_text(p: Prediction) -> str:
+    return (f"PREDICTED (not measured) from the device profile of {p.device} "
+            f"({p.profile})")
 
 
 def measurement_text(m: Measurement) -> str:
@@ -122,6 +129,10 @@ def result_to_dict(r: CheckResult) -> dict[str, Any]:
             "p10_ms": m.stats.p10, "p90_ms": m.stats.p90, "stdev_ms": m.stats.stdev,
             **({"precision": m.settings.precision}
                if m.settings.precision != "fp32" else {})},
+        "predicted": r.predicted,
+        "prediction": None if r.prediction is None else {
+            "threads": r.prediction.settings.threads, "device": r.prediction.device,
+            "profile": r.prediction.profile, "median_ms": r.prediction.median_ms},
         "budget_line": r.line, "field": r.field,
     }
 
@@ -134,6 +145,8 @@ def check_to_dict(report: CheckReport) -> dict[str, Any]:
                                              "failed": report.n_failed},
         "rule": "a limit holds when actual <= threshold; threshold = limit, plus the "
                 "tolerance for latency limits; headroom = limit - actual",
+        "predicted": "a result with predicted: true comes from a device profile (mnprof "
+                     "calibrate), not a measurement",
         "results": [result_to_dict(r) for r in report.results],
     }
 
@@ -163,11 +176,14 @@ def check_tables(report: CheckReport) -> list[Table]:
                       _headroom(r), _result(r)) for r in results)
         notes = [f"{r.metric}: {_baseline(r, r.baseline)}" for r in results
                  if r.baseline is not None]
-        seen: list[Measurement] = []
+        seen: list[Measurement | Prediction] = []
         for r in results:
             if r.measurement is not None and r.measurement not in seen:
                 seen.append(r.measurement)
                 notes.append(f"latency: {measurement_text(r.measurement)}")
+            if r.prediction is not None and r.prediction not in seen:
+                seen.append(r.prediction)
+                notes.append(f"{r.metric}: {prediction_text(r.prediction)}")
         width = "ONNX" if first.spec.lower().endswith(".onnx") else f"alpha {first.alpha:g}"
         title = f"{model} ({first.spec}, {width}, resolution {first.resolution})"
         tables.append(Table(title, cols, rows, note="\n".join(notes)))

@@ -27,10 +27,31 @@ def _amount(unit: Any) -> dict[str, Any]:
     return {"description": u.HINTS[unit], "anyOf": [number, text]}
 
 
+def _predicted_limit() -> dict[str, Any]:
+    from . import settings as b
+    fields: dict[str, Any] = {
+        "max": {**_ref("ms"), "description": "the limit: predicted <= max"},
+        "max_increase": {"anyOf": [_ref("percent"), _ref("ms")],
+                         "description": "growth allowed over the baseline (a saved mnprof "
+                                        "predict report): a percentage (1%) or an amount"},
+        "tolerance": {**_ref("percent"), "description": "predicted up to max * (1 + "
+                                                         "tolerance) still passes (default: "
+                                                         "none; a prediction does not vary)"},
+        "threads": {"type": "integer", "minimum": 1, "default": b.DEFAULT_THREADS,
+                    "description": "intra-op threads of the device profile"},
+        "device": {"type": "string", "pattern": r"\S",
+                   "description": "a device profile file, relative to the budget (default: "
+                                  "this machine's, from mnprof calibrate)"}}
+    assert tuple(fields) == b.PREDICTED_FIELDS
+    return {"anyOf": [_ref("ms"), {
+        "type": "object", "additionalProperties": False, "properties": fields,
+        "anyOf": [{"required": [rule]} for rule in b.RULES]}]}
+
+
 def _limit(unit: Any) -> dict[str, Any]:
     from ..bench import settings as bs
     from . import amounts as u
-    from . import budget as b
+    from . import settings as b
     fields: dict[str, Any] = {
         "max": {**_ref(unit.value), "description": "the limit: actual <= max"},
         "max_increase": {"anyOf": [_ref("percent"), _ref(unit.value)],
@@ -82,7 +103,8 @@ def _model() -> dict[str, Any]:
                      "description": "saved report(s) for max_increase: mnprof "
                                     "cost/sweep/bench --format json --output FILE"},
         "limits": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                   "properties": {m.name: {**_ref(f"{m.unit.value}_limit"),
+                   "properties": {m.name: {**_ref("predicted_limit" if m.predicted
+                                                   else f"{m.unit.value}_limit"),
                                            "description": m.doc}
                                   for m in b.METRICS.values()}},
     }
@@ -106,6 +128,7 @@ def budget_schema() -> dict[str, Any]:
     for unit in u.Unit:
         defs[unit.value] = _amount(unit)
         defs[f"{unit.value}_limit"] = _limit(unit)
+    defs["predicted_limit"] = _predicted_limit()
     top = {"models": {"type": "array", "minItems": 1, "items": _ref("model")},
            "description": {"type": "string"}}
     assert tuple(top) == b.TOP_FIELDS

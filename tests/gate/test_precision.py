@@ -10,8 +10,8 @@ import pytest
 
 import mnprof.bench.measure
 from mnprof.bench.result import Environment, LatencyReport, LatencyStats
-from mnprof.gate.budget import BenchSettings
 from mnprof.gate.schema import budget_schema_text
+from mnprof.gate.settings import BenchSettings
 
 from ..paths import ROOT
 

@@ -1,0 +1,89 @@
+"""``mnprof calibrate`` in a fresh process: a budget of seconds, networks of one block
+kind, interrupted by SIGTERM and resumed; and the state file it resumes from."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from mnprof.predict.calibrate import State, _append, load_state
+from mnprof.predict.device import Device, load_profile, profile_path
+from mnprof.predict.fitting import Samples
+from mnprof.predict.fusion import Layout
+
+from ..paths import ROOT
+
+ARGS = ["calibrate", "--threads", "1", "--budget", "0.3", "--blocks", "separable",
+        "--seed", "7", "--format", "json"]
+
+
+def test_interrupted_calibration_resumes_and_finishes(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    code = "from mnprof.predict.device import this_device, profile_path; " \
+           "print(profile_path(this_device(1), '.partial.jsonl'))"
+    state = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    proc = subprocess.Popen([sys.executable, "-m", "mnprof", *ARGS], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if os.path.exists(state) and open(state).read().count("\n") >= 3:
+            break                       # the header and two networks are on disk
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "run the same `mnprof calibrate` again to resume" in err
+    lines = open(state).read().splitlines()
+    before = len(lines) - 1
+    first = json.loads(lines[1])["model"]
+    assert before >= 2
+
+    done = subprocess.run([sys.executable, "-m", "mnprof", *ARGS], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["calibration"]["networks"] > before      # kept the first ones, added more
+    assert report["calibration"]["seed"] == 7
+    assert not os.path.exists(state)
+    profile = load_profile(report["saved_to"])
+    assert profile.kernels["dw.nchwc"].trees is not None
+    assert profile.calibration["networks"] == report["calibration"]["networks"]
+    # the resumed run drew the same first network an uninterrupted one would have
+    assert first.startswith("calibration-")
+
+
+DEVICE = Device("Test CPU", 2, 2, "avx2", "1.32.0", 1)
+
+
+def _record(i: int) -> dict:
+    return {"phase": "explore", "model": f"net{i}", "nodes": 3, "unmatched": 0,
+            "kernel_sum_us": 10.0 + i, "e2e_ms": 0.02, "load": 0.1, "elapsed_s": 1.0 + i,
+            "kernels": [["pw.nchwc", [8.0] * 16, 5.0 + i]]}
+
+
+def test_state_file_resumes_only_the_same_calibration(tmp_path):
+    path = tmp_path / "state.jsonl"
+    state = State(DEVICE, Layout(8, 4), 7, Samples.empty(), [])
+    for i in range(3):
+        _append(path, state, _record(i))
+    again = load_state(DEVICE, path, state.blocks, 7)
+    assert again is not None and again.count == 3 and again.elapsed_s == 3.0
+    assert again.samples.times_us == [5.0, 6.0, 7.0] and again.samples.network == [0, 1, 2]
+    assert load_state(DEVICE, path, state.blocks, 8) is None             # another seed
+    assert load_state(Device("Other", 2, 2, "avx2", "1.32.0", 1), path) is None
+    assert load_state(DEVICE, path, ("plain",), 7) is None               # other networks
+    with open(path, "a") as fh:
+        fh.write('{"phase": "explore", "model": "cut sh')                # killed mid-write
+    cut = load_state(DEVICE, path, state.blocks, 7)
+    assert cut is not None and cut.count == 3
+
+
+def test_profile_path_is_per_device_in_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    p = profile_path(DEVICE)
+    assert p.parent == tmp_path / "mnprof" / "devices" and "t1" in p.name

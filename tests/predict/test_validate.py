@@ -1,0 +1,74 @@
+"""``mnprof predict --validate``: the error statistics, the random variants, and a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from mnprof.predict.device import save_profile, this_device
+from mnprof.predict.validate import Point, configurations, family, kendall_tau, summary
+
+from ..paths import ROOT
+from .fake import fake_profile, install
+
+
+def test_kendall_tau_by_hand():
+    # 4 points, 6 pairs: (1,2) (1,3) (1,4) (2,3) (2,4) agree, (3,4) disagrees: (5-1)/6
+    assert kendall_tau([1, 2, 3, 4], [10, 20, 40, 30]) == pytest.approx(4 / 6)
+    assert kendall_tau([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert kendall_tau([1], [1]) is None
+
+
+def test_summary_counts_the_shares():
+    pts = [Point("m", 1, 224, 1, p, 10.0, 0.0) for p in (10.4, 10.9, 12.0, 8.0)]
+    s = summary(pts)        # errors: 4%, 9%, 20%, -20%
+    assert s["within_5pct"] == 0.25 and s["within_10pct"] == 0.5
+    assert s["mape_pct"] == pytest.approx((4 + 9 + 20 + 20) / 4)
+    assert s["max_ape_pct"] == pytest.approx(20)
+
+
+def test_variants_cover_the_asked_ranges_and_repeat_with_the_seed():
+    configs = configurations(200, family(), seed=3)
+    assert configs == configurations(200, family(), seed=3)
+    assert {c[0] for c in configs} == set(family())
+    assert all(0.25 <= a <= 1.4 and 96 <= r <= 288 and 0.5 <= d <= 1.5
+               for _, a, r, d in configs)
+    assert any(d != 1 for *_, d in configs)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cache")
+    install(fake_profile(this_device(1)), root)
+    return root
+
+
+def run(cache, *args):
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    return subprocess.run([sys.executable, "-m", "mnprof", "predict", *args],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+
+
+def test_validate_measures_and_reports(cache):
+    proc = run(cache, "--validate", "2", "--specs", "mobilenet_v3_small", "--threads", "1",
+               "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["schema"] == "mnprof.validation/1" and len(out["points"]) == 2
+    p = out["points"][0]
+    assert p["spec"] == "mobilenet_v3_small" and p["measured_ms"] > 0
+    assert p["error_pct"] == pytest.approx(100 * (p["predicted_ms"] / p["measured_ms"] - 1))
+    assert out["summary"]["points"] == 2 and "kendall_tau" in out["summary"]
+
+
+def test_validate_refuses_a_profile_of_another_cpu(cache, tmp_path):
+    other = replace(this_device(1), cpu_model="Elsewhere CPU")
+    file = save_profile(fake_profile(other), tmp_path / "else.json")
+    proc = run(cache, "--validate", "1", "--device", str(file))
+    assert proc.returncode == 2 and "validation measures this machine" in proc.stderr
+    assert run(cache, "mobilenet_v1", "--validate", "1").returncode == 2
