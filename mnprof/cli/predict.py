@@ -10,13 +10,16 @@ from ..core.render import Format
 from . import main
 from ._options import (
     by_option,
+    check_plot,
     dim_option,
     dims_of,
     emit,
+    emit_plot,
     format_option,
     load_spec,
     model_options,
     output_option,
+    plot_option,
 )
 from ._progress import progress_bar
 
@@ -42,13 +45,14 @@ def _names(text: str | None) -> list[str] | None:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="--validate: seed of the random variants.")
 @dim_option
-@format_option(Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN)
+@format_option(Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @output_option
+@plot_option
 def predict(target: str | None, alpha: float | None, depth: float | None,
             resolution: int | None, classes: int | None, threads: int | None,
             device: str | None, per_layer: bool, by: str, validate: int | None,
             specs: str | None, seed: int, dims: tuple[tuple[str, int], ...], fmt: str,
-            output: str | None) -> None:
+            output: str | None, plot: str | None) -> None:
     """Predicted latency of SPEC (or MODEL.onnx) on this CPU, per layer, per type and
     end to end.
 
@@ -56,8 +60,10 @@ def predict(target: str | None, alpha: float | None, depth: float | None,
     Nothing is run: the kernels onnxruntime would run are worked out from the
     model, and each one's time comes from this CPU's device profile (made by
     `mnprof calibrate`), plus the per-node overhead. --validate N measures N
-    random variants of the built-ins and compares.
+    random variants of the built-ins and compares. --plot draws % MACs against
+    % predicted time per type (with --validate: predicted against measured).
     """
+    check_plot(plot)
     if validate is not None:
         if target is not None:
             raise click.UsageError("--validate draws its own variants; give no SPEC")
@@ -66,6 +72,7 @@ def predict(target: str | None, alpha: float | None, depth: float | None,
                                               specs=_names(specs), seed=seed,
                                               progress=progress)
         emit(report, fmt, output)
+        emit_plot(report, plot)
         return
     if target is not None and target.lower().endswith(".onnx"):
         subject, protect = target, [target]
@@ -75,3 +82,4 @@ def predict(target: str | None, alpha: float | None, depth: float | None,
     report = api.predict_latency(subject, alpha, resolution, depth=depth, classes=classes,
                                  threads=threads, device=device, dims=dims_of(dims))
     emit(report, fmt, output, layers=per_layer, protect=protect, by=by)
+    emit_plot(report, plot, protect=protect)

@@ -159,8 +159,9 @@ def _draw_roofs(ax: Any, roofs: list[Any], peak: float, xlo: float, xhi: float,
     return labels
 
 
-def type_shares(r: BenchReport) -> tuple[Any, dict[str, str]]:
-    """% of the MACs next to % of the time, per layer type (Table 2 on this CPU)."""
+def type_shares(r: Any, *, predicted: bool = False) -> tuple[Any, dict[str, str]]:
+    """% of the MACs next to % of the time, per layer type (Table 2 on this CPU) of a
+    bench report, or of a prediction (``predicted``: its times are predicted)."""
     total = r.total.macs if r.total else 0
     types = sorted(r.by_type, key=lambda k: -(r.by_type[k].time_pct or 0.0))
     types = [k for k in types if (r.by_type[k].time_pct or 0) > 0 or r.by_type[k].macs]
@@ -188,8 +189,10 @@ def type_shares(r: BenchReport) -> tuple[Any, dict[str, str]]:
     ax.invert_yaxis()
     ax.set_xlim(0, 125)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel("% of the end-to-end median (dark) and of the MACs (light)")
-    ax.set_title("Where the time goes, per layer type, next to where the MACs are")
+    what = "predicted end-to-end latency" if predicted else "end-to-end median"
+    ax.set_xlabel(f"% of the {what} (dark) and of the MACs (light)")
+    ax.set_title(("Where the time would go (PREDICTED)" if predicted else
+                  "Where the time goes") + ", per layer type, next to where the MACs are")
     return fig, tips
 
 

@@ -21,6 +21,8 @@ PAGES = {
     "SweepReport": "sweep_page",
     "CompareReport": "compare_page",
     "CheckReport": "check_page",
+    "PredictReport": "predict_page",
+    "ValidationReport": "validation_page",
 }
 
 

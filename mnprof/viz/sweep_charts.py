@@ -36,13 +36,30 @@ class Axes:
     on_front: tuple[int, ...]          # indices into ``rows``
 
 
+LATENCY_KEYS = ("latency_ms", "predicted_latency_ms")
+
+
+def latencies(r: Any) -> list[float | None]:
+    """Each row's latency in ms (None: not measured): the median of a measured row, the
+    figure of a predicted one."""
+    lat = list(r.latencies) + [None] * (len(r.rows) - len(r.latencies))
+    return [None if v is None else float(getattr(v, "median", v)) for v in lat]
+
+
+def latency_label(r: Any) -> str:
+    return "PREDICTED latency" if r.latency_kind == "predicted" else "measured median latency"
+
+
 def axes(r: Any) -> Axes:
     """Of a sweep, or of any report with ``rows`` (``totals``) and ``latencies``."""
-    lat = list(r.latencies)
-    if lat:
-        rows = tuple(i for i in range(len(r.rows)) if i < len(lat) and lat[i] is not None)
-        x = tuple(float(lat[i].median) for i in rows)
-        x_label, key = f"{r.latency_kind or 'measured'} median latency (ms)", "latency_ms"
+    if r.latencies:
+        lat = latencies(r)
+        rows = tuple(i for i in range(len(r.rows)) if lat[i] is not None)
+        x = tuple(float(lat[i]) for i in rows)      # type: ignore[arg-type]
+        if r.latency_kind == "predicted":
+            x_label, key = "PREDICTED latency (ms)", "predicted_latency_ms"
+        else:
+            x_label, key = "measured median latency (ms)", "latency_ms"
     else:
         rows = tuple(range(len(r.rows)))
         x = tuple(float(r.rows[i].totals.params) for i in rows)
@@ -73,7 +90,7 @@ def pareto(r: Any, what: str = "the width x resolution grid") -> tuple[Any, dict
         row = r.rows[i]
         tips[f"sw-{k}"] = (f"{label(r, i)}: alpha {row.alpha:g}, resolution {row.resolution}\n"
                            f"{human(row.totals.macs)} MACs, {human(row.totals.params)} params"
-                           + (f"\n{a.x[k]:.3f} ms" if a.x_key == "latency_ms" else "")
+                           + (f"\n{a.x[k]:.3f} ms" if a.x_key in LATENCY_KEYS else "")
                            + ("\non the Pareto front" if on else ""))
     if _spread(a.x) > 10 and _spread(a.y) > 10:        # a wide grid: log axes, as the papers
         ax.set_xscale("log")
@@ -100,7 +117,7 @@ def pareto(r: Any, what: str = "the width x resolution grid") -> tuple[Any, dict
         plain_log_axis(ax.xaxis, (1.0, 2.0, 5.0))
     model = getattr(r, "model", "")
     ax.set_title(f"{model + ': ' if model else ''}MACs against "
-                 f"{'latency' if a.x_key == 'latency_ms' else 'params'} over {what} "
+                 f"{'latency' if a.x_key in LATENCY_KEYS else 'params'} over {what} "
                  "(filled: on the front)")
     return fig, tips
 
@@ -140,9 +157,7 @@ def heatmap(r: SweepReport) -> tuple[Any, dict[str, str]]:
     panels: list[tuple[str, list[float | None], Any]] = [
         ("MACs", [float(row.totals.macs) for row in r.rows], compact)]
     if r.latencies:
-        lat = list(r.latencies) + [None] * (len(r.rows) - len(r.latencies))
-        panels.append((f"{r.latency_kind or 'measured'} median ms",
-                       [s.median if s else None for s in lat], lambda v: f"{v:.2f}"))
+        panels.append((f"{latency_label(r)}, ms", latencies(r), lambda v: f"{v:.2f}"))
     alphas, res, _ = _grid(r, panels[0][1])
     on = {axes(r).rows[k] for k in axes(r).on_front}
     fig, axs = figure(0.9 + 0.5 * len(alphas), ncols=len(panels), squeeze=False)

@@ -15,7 +15,10 @@ from .page import Block, Card, Page, Section, chart
 def grid_table(r: SweepReport) -> Table:
     """The sweep's own table (with its latency columns when it has them)."""
     table = sweep_table(r)
-    if r.latencies:
+    if r.latencies and r.latency_kind == "predicted":
+        from ..predict.report import with_prediction
+        table, _ = with_prediction(table, sweep_to_dict(r), r)
+    elif r.latencies:
         from ..bench.report import with_latency
         table, _ = with_latency(table, sweep_to_dict(r), r)
     return table
@@ -26,13 +29,16 @@ def front_table(r: SweepReport) -> Table:
     cols = [Column("alpha", lambda v: f"{v:g}"), Column("resolution"),
             Column("MACs", human, "macs"),
             Column("params", human, "params")]
-    if a.x_key == "latency_ms":
-        cols.append(Column("median ms", lambda v: f"{v:.3f}", "latency_median_ms"))
+    latency = a.x_key in sweep_charts.LATENCY_KEYS
+    if latency:
+        cols.append(Column("predicted ms" if r.latency_kind == "predicted" else "median ms",
+                           lambda v: f"{v:.3f}", "predicted_latency_ms"
+                           if r.latency_kind == "predicted" else "latency_median_ms"))
     rows = []
     for k in sorted(a.on_front, key=lambda k: a.x[k]):
         row = r.rows[a.rows[k]]
         cells: list[Any] = [row.alpha, row.resolution, row.totals.macs, row.totals.params]
-        if a.x_key == "latency_ms":
+        if latency:
             cells.append(a.x[k])
         rows.append(tuple(cells))
     return Table(f"On the Pareto front ({len(rows)} of {len(a.rows)} points)", tuple(cols),
@@ -41,6 +47,7 @@ def front_table(r: SweepReport) -> Table:
 
 def page(r: SweepReport) -> Page:
     a = sweep_charts.axes(r)
+    latency = a.x_key in sweep_charts.LATENCY_KEYS
     macs = [row.totals.macs for row in r.rows]
     params = [row.totals.params for row in r.rows]
     alphas = list(dict.fromkeys(row.alpha for row in r.rows))
@@ -50,14 +57,13 @@ def page(r: SweepReport) -> Page:
              Card("MACs", f"{human(min(macs))} – {human(max(macs))}" if macs else "-"),
              Card("params", f"{human(min(params))} – {human(max(params))}" if params else "-"),
              Card("on the front", f"{len(a.on_front)} of {len(a.rows)}",
-                  f"MACs against {'latency' if a.x_key == 'latency_ms' else 'params'}")]
-    if r.latencies:
-        lat = [s.median for s in r.latencies if s is not None]
-        cards.append(Card(f"{r.latency_kind or 'measured'} latency",
-                          f"{min(lat):.2f} – {max(lat):.2f} ms",
-                          f"median, {r.latency_threads} thread(s)",
+                  f"MACs against {'latency' if latency else 'params'}")]
+    lat = [v for v in sweep_charts.latencies(r) if v is not None] if r.latencies else []
+    if lat:
+        cards.append(Card(sweep_charts.latency_label(r), f"{min(lat):.2f} – {max(lat):.2f} ms",
+                          f"{r.latency_threads} thread(s)" if r.latency_threads else "",
                           "warn" if r.interrupted else ""))
-    cost = "the median latency" if a.x_key == "latency_ms" else "the parameters"
+    cost = f"the {sweep_charts.latency_label(r)}" if latency else "the parameters"
     sections = (
         Section("front", "Pareto front",
                 intro=f"A point is on the front when no other point has at most its cost "
