@@ -6,8 +6,9 @@ PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 install:
 	$(PYTHON) -m pip install -e '.[test,lint]'
 
+# Two processes: most tests wait on fresh mnprof processes (pytest-xdist, a test extra).
 test:
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2
 
 lint:
 	$(PYTHON) -m ruff check mnprof tests benchmarks

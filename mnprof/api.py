@@ -190,14 +190,16 @@ def device_profile_io(*, import_from: str | Path | None = None,
 def validate_predictions(n: int, *, threads: int | None = None,
                          device: str | Path | None = None, specs: Iterable[str] | None = None,
                          seed: int = 0, timing: dict[str, Any] | None = None,
-                         progress: Progress | None = None) -> ValidationReport:
+                         progress: Progress | None = None, passes: int = 2
+                         ) -> ValidationReport:
     """Predict and measure ``n`` random configurations of the built-ins (default: the
-    MobileNet family) on this machine; the error distribution."""
+    MobileNet family) on this machine, each in ``passes`` passes; the error distribution
+    and how often the passes agree."""
     from .predict.device import resolve_profile
     from .predict.validate import validate
     profile, here = resolve_profile(threads, None if device is None else str(device))
     return validate(profile, here, n, specs=list(specs) if specs else None, seed=seed,
-                    progress=progress, timing=timing)
+                    progress=progress, timing=timing, passes=passes)
 
 
 def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,

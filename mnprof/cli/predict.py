@@ -44,6 +44,9 @@ def _names(text: str | None) -> list[str] | None:
                                             "the MobileNet family).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="--validate: seed of the random variants.")
+@click.option("--passes", type=click.IntRange(min=1, max=5), default=2, show_default=True,
+              help="--validate: measure every variant this many times, minutes apart (how "
+                   "often they agree is the yardstick of the predictions).")
 @dim_option
 @format_option(Format.TABLE, Format.JSON, Format.CSV, Format.MARKDOWN, Format.HTML)
 @output_option
@@ -51,7 +54,7 @@ def _names(text: str | None) -> list[str] | None:
 def predict(target: str | None, alpha: float | None, depth: float | None,
             resolution: int | None, classes: int | None, threads: int | None,
             device: str | None, per_layer: bool, by: str, validate: int | None,
-            specs: str | None, seed: int, dims: tuple[tuple[str, int], ...], fmt: str,
+            specs: str | None, seed: int, passes: int, dims: tuple[tuple[str, int], ...], fmt: str,
             output: str | None, plot: str | None) -> None:
     """Predicted latency of SPEC (or MODEL.onnx) on this CPU, per layer, per type and
     end to end.
@@ -70,7 +73,7 @@ def predict(target: str | None, alpha: float | None, depth: float | None,
         with progress_bar() as progress:
             report = api.validate_predictions(validate, threads=threads, device=device,
                                               specs=_names(specs), seed=seed,
-                                              progress=progress)
+                                              progress=progress, passes=passes)
         emit(report, fmt, output)
         emit_plot(report, plot)
         return

@@ -21,6 +21,7 @@ networks an uninterrupted one would have.
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -38,12 +39,13 @@ from .fitting import Samples, fit_models, fit_overhead, held_out_kernel_errors
 from .fusion import Layout
 from .synth import BLOCKS, Target, calibration_graph
 
-STATE_SCHEMA = "mnprof.calibration-state/1"
+STATE_SCHEMA = "mnprof.calibration-state/3"   # /2: built-ins; /3: log-uniform widths
 EXPLORE = 0.6
 REFINE = 0.88
 MAX_MACS = 1_000_000_000
 HEAVY_MACS = 4_000_000_000
 FINAL_TREES = 250
+FAMILY_SHARE = 0.3      # explored networks that are built-ins of the family (see family_graph)
 
 
 class CalibrationInterrupted(MnprofError):
@@ -137,13 +139,46 @@ def _targets(state: State, how_many: int) -> list[Target]:
 
 
 def _network(state: State, phase: str, targets: list[Target]) -> Any:
-    """The next network of the seeded sequence (explore) or around a target (refine)."""
+    """The next network of the seeded sequence (explore) or around a target (refine).
+
+    A target no network within the MAC limits can hold (a wide kernel at a large
+    size) gives way to an untargeted network: refinement never stops calibration."""
     i = state.count
     rng = random.Random(state.seed * 1_000_003 + i)
     target = targets[i % len(targets)] if phase == "refine" and targets else None
-    heavy = target is None and rng.random() < 0.1
-    return calibration_graph(rng, target, max_macs=HEAVY_MACS if heavy else MAX_MACS,
-                             blocks=state.blocks)
+    if target is None and state.blocks == BLOCKS and rng.random() < FAMILY_SHARE:
+        return family_graph(rng)
+    heavy = target is not None or rng.random() < 0.1
+    try:
+        return calibration_graph(rng, target, max_macs=HEAVY_MACS if heavy else MAX_MACS,
+                                 blocks=state.blocks)
+    except MnprofError:
+        if target is None:
+            raise
+        return calibration_graph(rng, None, max_macs=MAX_MACS, blocks=state.blocks)
+
+
+def family_graph(rng: random.Random) -> Any:
+    """A MobileNet-family built-in at a random width, resolution and depth (the ranges
+    predictions are validated on, never the same draw: validation seeds its own), so
+    kernels are also measured in the contexts users predict: the family's real block
+    sequences, channel roundings and layouts. The width is drawn log-uniformly, so
+    small networks, whose time is mostly per-node overhead, are well represented. At
+    most ``HEAVY_MACS``."""
+    from ..analysis.cost import analyze
+    from ..spec.build import build
+    from ..spec.builtins import load_spec
+    from .validate import ALPHAS, DEPTHS, RESOLUTIONS, family, has_depth
+
+    names = family()
+    for _ in range(100):
+        spec = load_spec(rng.choice(names))
+        depth = round(rng.uniform(*DEPTHS), 3) if has_depth(spec) else 1.0
+        alpha = round(math.exp(rng.uniform(*(math.log(a) for a in ALPHAS))), 3)
+        graph = build(spec, alpha, rng.randint(*RESOLUTIONS), depth=depth)
+        if analyze(graph).totals.macs <= HEAVY_MACS:
+            return graph
+    raise MnprofError("could not draw a built-in within the MAC limit")
 
 
 def _measure_one(state: State, path: Path, phase: str, targets: list[Target],

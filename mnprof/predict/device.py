@@ -86,7 +86,11 @@ class Overhead:
     fixed_us: float = 0.0
 
     def total_us(self, kernel_sum_us: Any, nodes: Any) -> Any:
-        return self.scale * kernel_sum_us + self.per_node_us * nodes + self.fixed_us
+        """End to end; never under half the scaled kernel time (a negative per-node
+        term, the profiler's own cost, cannot eat a model of many tiny kernels)."""
+        t = self.scale * kernel_sum_us + self.per_node_us * nodes + self.fixed_us
+        floor = 0.5 * self.scale * kernel_sum_us
+        return (t + floor + abs(t - floor)) / 2       # max(t, floor), floats and arrays
 
 
 @dataclass(frozen=True)

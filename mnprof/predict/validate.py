@@ -4,9 +4,15 @@ N configurations are drawn (seeded): a built-in spec, a width in [0.25, 1.4], a
 resolution in [96, 288] and, for a spec with repeated blocks, a depth in
 [0.5, 1.5]; each is predicted with the device profile and measured end to end
 with the bench's timing loop (``measure_latency``, the bench's session options).
-The report gives the share within 5% and 10%, the mean absolute percentage error,
-Kendall's rank correlation of predicted against measured, the worst cases, and
-the same per spec. Ctrl-C stops it with the points measured so far.
+
+Every configuration is measured in ``passes`` passes over the whole list (the
+second in reverse order), minutes apart; its measured latency is the mean of the
+passes' medians. How often two passes agree within 5% and 10% is the yardstick a
+prediction is read against: on a machine whose speed drifts, no predictor can
+agree with one measurement more often than two measurements agree with each
+other. The report gives the share within 5% and 10%, the mean absolute percentage
+error, Kendall's rank correlation of predicted against measured, the worst cases,
+and the same per spec. Ctrl-C stops it with the points measured so far.
 """
 
 from __future__ import annotations
@@ -41,12 +47,18 @@ class Point:
     resolution: int
     depth: float
     predicted_ms: float
-    measured_ms: float
-    spread: float                     # measured (p90 - p10) / median
+    measured_ms: float                # the mean of the passes' medians
+    spread: float                     # measured (p90 - p10) / median, the widest pass
+    passes: tuple[float, ...] = ()    # each pass's median
 
     @property
     def error(self) -> float:
         return self.predicted_ms / self.measured_ms - 1.0
+
+    @property
+    def repeat_error(self) -> float | None:
+        """The second pass's median against the first's (None: measured once)."""
+        return self.passes[1] / self.passes[0] - 1.0 if len(self.passes) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -85,36 +97,46 @@ def configurations(n: int, specs: Sequence[str], seed: int) -> list[tuple[str, f
 
 def validate(profile: DeviceProfile, here: Device, n: int, *, specs: Sequence[str] | None = None,
              seed: int = 0, progress: Progress | None = None,
-             timing: dict[str, Any] | None = None) -> ValidationReport:
-    """Predict and measure ``n`` random configurations on this machine."""
-    from ..bench.measure import measure_latency
-
+             timing: dict[str, Any] | None = None, passes: int = 2) -> ValidationReport:
+    """Predict and measure ``n`` random configurations on this machine, in ``passes``
+    passes (the second in reverse order)."""
     if not (profile.device.same_machine(here) and profile.device.threads == here.threads):
         raise MnprofError(f"{profile.path}: a profile of {profile.device.describe()}; "
                           f"validation measures this machine ({here.describe()})")
-    specs = list(specs or family())
-    configs = configurations(n, specs, seed)
-    points: list[Point] = []
+    configs = configurations(n, list(specs or family()), seed)
+    graphs = [build(load_spec(name), alpha, res, depth=depth)
+              for name, alpha, res, depth in configs]
+    predicted = [predict_graph(g, profile, here=here).median_ms for g in graphs]
+    medians: list[list[float]] = [[] for _ in configs]
+    spread = [0.0] * len(configs)
     load0 = load_average()
     interrupted = False
-    for i, (name, alpha, res, depth) in enumerate(configs):
+    order = [i for p in range(passes) for i in (range(n) if p % 2 == 0 else reversed(range(n)))]
+    for step, i in enumerate(order):
         if progress:
-            progress(f"validating: {name} alpha {alpha:g} res {res}", i, n)
-        graph = build(load_spec(name), alpha, res, depth=depth)
-        predicted = predict_graph(graph, profile, here=here).median_ms
-        try:
-            m = measure_latency(graph, threads=here.threads, **(timing or VALIDATE_TIMING))
-        except (KeyboardInterrupt, Terminated):
+            name, alpha, res, _ = configs[i]
+            progress(f"validating (pass {step // n + 1} of {passes}): {name} alpha {alpha:g} "
+                     f"res {res}", step, len(order))
+        s = _measure(graphs[i], here.threads, timing)
+        if s is None:
             interrupted = True
             break
-        s = m.latency_ms
-        points.append(Point(name, alpha, res, depth, predicted, s.median,
-                            (s.p90 - s.p10) / s.median if s.median else 0.0))
-        if m.interrupted:
-            interrupted = True
-            break
-    return ValidationReport(profile.device, profile.path, tuple(points), seed, n, load0,
+        medians[i].append(s.median)
+        spread[i] = max(spread[i], (s.p90 - s.p10) / s.median if s.median else 0.0)
+    points = tuple(Point(*configs[i], predicted[i], sum(m) / len(m), spread[i], tuple(m))
+                   for i, m in enumerate(medians) if m)
+    return ValidationReport(profile.device, profile.path, points, seed, n, load0,
                             load_average(), interrupted)
+
+
+def _measure(graph: Any, threads: int, timing: dict[str, Any] | None) -> Any:
+    """The bench's end-to-end stats of ``graph`` (None: interrupted)."""
+    from ..bench.measure import measure_latency
+    try:
+        m = measure_latency(graph, threads=threads, **(timing or VALIDATE_TIMING))
+    except (KeyboardInterrupt, Terminated):
+        return None
+    return None if m.interrupted else m.latency_ms
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float | None:
@@ -141,15 +163,33 @@ def summary(points: Sequence[Point]) -> dict[str, Any]:
             "within_10pct": float(np.mean(err <= 0.10)),
             "mape_pct": float(100 * np.mean(err)),
             "median_ape_pct": float(100 * np.median(err)),
+            # signed: a machine that drifted since calibration shows here as a shift
+            "median_error_pct": float(100 * np.median([p.error for p in points])),
             "max_ape_pct": float(100 * np.max(err)),
             "kendall_tau": kendall_tau([p.predicted_ms for p in points],
-                                       [p.measured_ms for p in points])}
+                                       [p.measured_ms for p in points]),
+            "repeatability": repeatability(points)}
+
+
+def repeatability(points: Sequence[Point]) -> dict[str, Any] | None:
+    """How often two measurements of one configuration agree: the ceiling of any
+    predictor's agreement with a measurement on this machine (None: measured once)."""
+    import numpy as np
+
+    rep = [abs(p.repeat_error) for p in points if p.repeat_error is not None]
+    if not rep:
+        return None
+    err = np.asarray(rep)
+    return {"points": len(rep), "within_5pct": float(np.mean(err <= 0.05)),
+            "within_10pct": float(np.mean(err <= 0.10)),
+            "mape_pct": float(100 * np.mean(err))}
 
 
 def _point_dict(p: Point) -> dict[str, Any]:
     return {"spec": p.spec, "alpha": p.alpha, "resolution": p.resolution, "depth": p.depth,
             "predicted_ms": p.predicted_ms, "measured_ms": p.measured_ms,
-            "error_pct": 100 * p.error, "measured_spread": p.spread}
+            "error_pct": 100 * p.error, "measured_spread": p.spread,
+            "measured_passes_ms": list(p.passes)}
 
 
 def validation_to_dict(r: ValidationReport) -> dict[str, Any]:
@@ -181,18 +221,25 @@ def validation_tables(r: ValidationReport) -> list[Table]:
             Column("within 5%", _pct, "within_5pct"), Column("within 10%", _pct,
                                                               "within_10pct"),
             Column("MAPE", _pct, "mape_pct"), Column("worst", _pct, "max_ape_pct"),
-            Column("Kendall tau", lambda v: f"{v:.3f}", "kendall_tau"))
+            Column("median error", lambda v: f"{v:+.1f}%", "median_error_pct"),
+            Column("Kendall tau", lambda v: f"{v:.3f}", "kendall_tau"),
+            Column("passes agree 10%", _pct, "repeat_within_10pct"))
 
     def row(name: str, s: dict[str, Any]) -> tuple[Any, ...]:
         if not s["points"]:
-            return (name, 0, None, None, None, None, None)
+            return (name, 0, None, None, None, None, None, None, None)
+        rep = s["repeatability"]
         return (name, s["points"], 100 * s["within_5pct"], 100 * s["within_10pct"],
-                s["mape_pct"], s["max_ape_pct"], s["kendall_tau"])
+                s["mape_pct"], s["max_ape_pct"], s["median_error_pct"], s["kendall_tau"],
+                100 * rep["within_10pct"] if rep else None)
 
     specs = dict.fromkeys(p.spec for p in r.points)
     rows = tuple(row(s, summary([p for p in r.points if p.spec == s])) for s in specs)
     first = Table("Error distribution (predicted / measured - 1)", cols, rows,
-                  row("all", summary(r.points)))
+                  row("all", summary(r.points)),
+                  note="passes agree 10%: how often two measurements of one configuration, "
+                       "minutes apart, agree within 10%; no prediction can agree with a "
+                       "measurement more often than measurements agree with each other")
     worst = sorted(r.points, key=lambda p: -abs(p.error))
     pcols = (Column("spec", numeric=False), Column("alpha", lambda v: f"{v:g}"),
              Column("res", key="resolution"), Column("depth", lambda v: f"{v:g}"),
@@ -203,5 +250,6 @@ def validation_tables(r: ValidationReport) -> list[Table]:
     prow = tuple((p.spec, p.alpha, p.resolution, p.depth, p.predicted_ms, p.measured_ms,
                   100 * p.error, 100 * p.spread) for p in worst)
     return [first, Table("Every configuration, worst first", pcols, prow,
-                         note="spread: (p90 - p10) / median of the measured runs; a large "
+                         note="measured: the mean of the passes' medians; spread: (p90 - "
+                              "p10) / median of the measured runs, the widest pass; a large "
                               "one means the machine was busy")]

@@ -14,6 +14,7 @@ string) is an ``ExprError`` naming it, never an exception of Python's own.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -95,7 +96,10 @@ def _bounded(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(text: str) -> ast.Expression:
+    """The checked tree of ``text`` (cached: a sweep builds one spec thousands of times,
+    and trees are only read, never changed)."""
     body = text[1:].strip() if text.startswith("$") else text
     if not body:
         raise ExprError("empty expression after '$'")

@@ -87,3 +87,41 @@ def test_profile_path_is_per_device_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     p = profile_path(DEVICE)
     assert p.parent == tmp_path / "mnprof" / "devices" and "t1" in p.name
+
+
+def test_a_target_no_network_can_hold_gives_way_to_an_untargeted_network():
+    """Refinement asked for a 1792-channel pointwise conv on a 288x288 map (over 900
+    GMACs alone): calibration goes on with a network of the seeded sequence instead of
+    stopping with 'could not draw a calibration network'."""
+    from mnprof.analysis.cost import analyze
+    from mnprof.predict.calibrate import HEAVY_MACS, _network
+    from mnprof.predict.synth import Target
+
+    state = State(DEVICE, Layout(8, 4), 0, Samples.empty(), [])
+    graph = _network(state, "refine", [Target("pw.nchwc", 1792, 1792, 288, 1, 1)])
+    assert 0 < analyze(graph).totals.macs <= HEAVY_MACS
+
+
+def test_explored_networks_include_built_ins_of_the_family_within_the_limit():
+    """About FAMILY_SHARE of the explored networks are MobileNet-family built-ins at a
+    random width, resolution and depth (never over HEAVY_MACS); the rest are random."""
+    import random
+
+    from mnprof.analysis.cost import analyze
+    from mnprof.predict.calibrate import FAMILY_SHARE, HEAVY_MACS, _network, family_graph
+    from mnprof.predict.validate import family
+
+    names = set(family())
+    rng = random.Random(3)
+    for _ in range(5):
+        graph = family_graph(rng)
+        assert graph.model in names and analyze(graph).totals.macs <= HEAVY_MACS
+        assert 96 <= graph.resolution <= 288 and 0.25 <= graph.alpha <= 1.4
+    state = State(DEVICE, Layout(8, 4), 0, Samples.empty(), [])
+    models = []
+    for i in range(40):
+        state.networks = [{}] * i         # the i-th network of the seeded sequence
+        models.append(_network(state, "explore", []).model)
+    built_in = sum(m in names for m in models)
+    assert 0.1 * 40 <= built_in <= 0.55 * 40, (built_in, FAMILY_SHARE)
+    assert all(m in names or m.startswith("calibration-") for m in models)

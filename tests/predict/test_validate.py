@@ -30,6 +30,19 @@ def test_summary_counts_the_shares():
     assert s["within_5pct"] == 0.25 and s["within_10pct"] == 0.5
     assert s["mape_pct"] == pytest.approx((4 + 9 + 20 + 20) / 4)
     assert s["max_ape_pct"] == pytest.approx(20)
+    assert s["median_error_pct"] == pytest.approx((4 + 9) / 2)    # of -20, 4, 9, 20
+
+
+def test_repeatability_counts_agreeing_passes_by_hand():
+    # second pass against the first: +4%, -9%, +20%, and one point measured once
+    pts = [Point("m", 1, 224, 1, 10.0, 10.0, 0.0, passes)
+           for passes in ((10.0, 10.4), (10.0, 9.1), (10.0, 12.0), (10.0,))]
+    rep = summary(pts)["repeatability"]
+    assert rep["points"] == 3
+    assert rep["within_5pct"] == pytest.approx(1 / 3)
+    assert rep["within_10pct"] == pytest.approx(2 / 3)
+    assert rep["mape_pct"] == pytest.approx(100 * (0.04 + 0.09 + 0.20) / 3)
+    assert summary(pts[3:])["repeatability"] is None
 
 
 def test_variants_cover_the_asked_ranges_and_repeat_with_the_seed():
@@ -64,6 +77,10 @@ def test_validate_measures_and_reports(cache):
     assert p["spec"] == "mobilenet_v3_small" and p["measured_ms"] > 0
     assert p["error_pct"] == pytest.approx(100 * (p["predicted_ms"] / p["measured_ms"] - 1))
     assert out["summary"]["points"] == 2 and "kendall_tau" in out["summary"]
+    for p in out["points"]:             # two passes by default: measured is their mean
+        assert len(p["measured_passes_ms"]) == 2
+        assert p["measured_ms"] == pytest.approx(sum(p["measured_passes_ms"]) / 2)
+    assert out["summary"]["repeatability"]["points"] == 2
 
 
 def test_validate_refuses_a_profile_of_another_cpu(cache, tmp_path):
