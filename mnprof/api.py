@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .analysis.compare import CompareReport, CompareRow
 from .analysis.cost import CostReport, analyze
 from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow
 from .core.errors import MnprofError
@@ -24,6 +23,7 @@ from .spec.builtins import builtin_names, load_spec
 from .spec.document import Spec
 
 if TYPE_CHECKING:
+    from .analysis.compare import CompareReport
     from .bench.precision import PrecisionReport
     from .bench.result import BenchReport, LatencyReport
     from .gate.budget import Budget
@@ -208,6 +208,7 @@ def compare(models: Iterable[SpecLike | tuple[SpecLike, dict[str, Any]]], *,
     """Models side by side (the V1 paper's Tables 8 and 9). Each item is a spec, or a
     (spec, {alpha, resolution, depth, classes}) pair; ratios are to the first. An ONNX
     file (a path ending in .onnx) takes only a resolution (for symbolic H and W)."""
+    from .analysis.compare import CompareReport, CompareRow
     rows, graphs = [], []
     for item in models:
         spec, given = item if isinstance(item, tuple) else (item, {})
