@@ -1,12 +1,13 @@
 """Render each kind of HTML report and photograph it with a real headless browser.
 
-    python docs/screenshots.py [--only cost,bench,sweep,compare,check] [--onnx MODEL.onnx]
+    python docs/screenshots.py [--only cost,bench,sweep,compare,check,predict] [--onnx MODEL.onnx]
 
 Writes ``docs/img/<kind>.png`` (the top of the page, 1280 px wide, as a reader first
 sees it), the images the README shows. Re-run it when a report changes. It needs
 Chromium (Debian: ``apt-get install chromium``); the bench and the timed sweep run
 onnxruntime on this machine, so run it on an idle one. ``--onnx`` adds the bench
-page of an ONNX file (``onnx-bench.png``).
+page of an ONNX file (``onnx-bench.png``). The predict page needs this machine's device
+profile at 1 thread (``mnprof calibrate --threads 1``).
 
 Chromium runs with a fresh profile in a temporary directory, no network services
 (``--disable-background-networking`` and friends) and, as root needs, no sandbox.
@@ -28,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "docs" / "img"
 WIDTH = 1280
-HEIGHTS = {"cost": 1700, "bench": 1900, "sweep": 1500, "compare": 1300, "check": 1250}
+HEIGHTS = {"cost": 1700, "bench": 1900, "sweep": 1500, "compare": 1300, "check": 1250,
+           "predict": 1500}
 COMPARE = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
            "mobilenet_v1_shallow", "mobilenet_v1_conv")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -78,6 +80,8 @@ def reports(only: set[str], onnx: str | None) -> dict[str, object]:
                 out["check"] = api.check_budget("budget.yaml")
             finally:
                 os.chdir(here)
+    if "predict" in only:
+        out["predict"] = api.predict_latency("mobilenet_v3_large", threads=1)
     if onnx:
         out["onnx-bench"] = api.benchmark(onnx, **quick)
     return out
@@ -111,7 +115,7 @@ def shrink(png: Path) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or "").split("\n")[0])
-    ap.add_argument("--only", default="cost,bench,sweep,compare,check")
+    ap.add_argument("--only", default="cost,bench,sweep,compare,check,predict")
     ap.add_argument("--onnx", default=None, help="also photograph this ONNX file's bench")
     args = ap.parse_args()
     chrome = browser()

@@ -76,6 +76,31 @@ def executed(k: Kernel) -> int | None:
     return None
 
 
+def _signed(v: float, digits: int = 2) -> str:
+    return f"{'-' if v < 0 else '+'} {abs(v):.{digits}f}"
+
+
+def _served(graph: Graph, kernels: list[Kernel]) -> list[tuple[str, ...]]:
+    """Each kernel's layers; a reorder (no layers of its own) gets those of a kernel that
+    reads the reordered tensor in the reorder's target layout (blocked after
+    ``reorder_in``, plain after ``reorder_out``), else of the kernel that made it, as
+    ``mnprof.bench.profile`` charges measured reorders."""
+    runs = {layer: k.layers for k in kernels for layer in k.layers}
+    inputs = {n.name: n.inputs for n in graph.nodes}
+    out = []
+    for k in kernels:
+        if k.layers:
+            out.append(k.layers)
+            continue
+        blocked = k.kind == "reorder_in"
+        readers = [r for r in kernels if r.layers and (
+            r.src == k.dst or any(k.dst in inputs.get(layer, ()) for layer in r.layers))]
+        fit = [r for r in readers if r.kind.endswith(".nchwc") == blocked]
+        near = fit or readers
+        out.append(near[0].layers if near else runs.get(k.dst, ()))
+    return out
+
+
 def predict_graph(graph: Graph, profile: DeviceProfile, *, here: Device | None = None,
                   spec: str = "") -> PredictReport:
     """The predicted latency of ``graph`` on the profile's device."""
@@ -93,17 +118,23 @@ def predict_graph(graph: Graph, profile: DeviceProfile, *, here: Device | None =
     kernel_sum_ms = float(np.sum(times_us)) / 1000.0
     median = float(end_to_end_ms(profile, kernel_sum_ms * 1000.0, len(kernels)))
     costs = analyze(graph)
-    nodes = [ProfiledNode(k.name, k.op, float(t), k.layers, executed(k))
-             for k, t in zip(kernels, times_us, strict=True)]
+    served = _served(graph, list(kernels))
+    nodes = [ProfiledNode(k.name, k.op, float(t), served[i], executed(k))
+             for i, (k, t) in enumerate(zip(kernels, times_us, strict=True))]
     att = attribute(costs, nodes, e2e_median_ms=median, batch=1, ceiling=None)
     rows = tuple(KernelRow(k.name, k.kind, k.layers, float(t) / 1000.0,
                            lent.get(k.kind, k.kind))
                  for k, t in zip(kernels, times_us, strict=True))
     notes = [f"Predicted, not measured: kernel models of {profile.device.describe()} "
              f"({profile.path or 'this profile'}); end to end = "
-             f"{profile.overhead.scale:.3f} x kernel sum + "
-             f"{profile.overhead.per_node_us:.2f} us x {len(kernels)} kernels + "
-             f"{profile.overhead.fixed_us:.1f} us."]
+             f"{profile.overhead.scale:.3f} x kernel sum {_signed(profile.overhead.per_node_us)} "
+             f"us x {len(kernels)} kernels {_signed(profile.overhead.fixed_us, 1)} us (a "
+             "negative per-kernel term takes out the profiler's own cost, which the "
+             "calibrated kernel times include)."]
+    if any(not k.layers and served[i] for i, k in enumerate(kernels)):
+        notes.append("Layout reorders are charged to the layer that reads their output (else "
+                     "the one that made it), as mnprof bench charges them: they are what "
+                     "running that layer costs.")
     if lent:
         notes.append("Kernel types without a calibrated model of their own, predicted with "
                      "a relative's: " + ", ".join(f"{k} (as {v})" for k, v in lent.items()))

@@ -117,7 +117,8 @@ def type_table(r: PredictReport) -> Table:
     rows = tuple((k, v.layers or None, *_cells(v, t.macs)) for k, v in r.by_type.items())
     return Table("Per layer type (predicted)", cols, rows, ("total", t.layers,
                                                             *_cells(t, t.macs)),
-                 note="ort:* rows are onnxruntime kernels outside any layer (layout reorders)")
+                 note="ort:* rows are onnxruntime kernels outside any layer (layout reorders)"
+                 if r.non_layer else "")
 
 
 def layer_table(r: PredictReport) -> Table:

@@ -19,9 +19,10 @@ from .page import Block, Card, Page, Section, chart
 
 def _cards(r: PredictReport) -> tuple[Card, ...]:
     held = dict(r.calibration).get("held_out") or {}
+    rest = (f"+ per-node overhead {r.overhead_ms:.3f} ms" if r.overhead_ms >= 0 else
+             f"less the profiler's own cost {-r.overhead_ms:.3f} ms")
     cards = [Card("predicted latency", f"{r.median_ms:.3f} ms",
-                  f"kernels {r.kernel_sum_ms:.3f} ms + per-node overhead "
-                  f"{r.overhead_ms:.3f} ms · {len(r.kernels)} kernels"),
+                  f"kernels {r.kernel_sum_ms:.3f} ms {rest} · {len(r.kernels)} kernels"),
              Card("device", r.device.cpu_model,
                   f"{r.device.threads} thread(s) · onnxruntime {r.device.onnxruntime_version}",
                   "" if r.this_machine else "warn")]

@@ -105,3 +105,25 @@ def test_predicted_sweep_page_fronts_the_predicted_latency(tmp_path):
     shown = {(float(r["alpha"].value), int(r["resolution"].value))
              for r in page.rows("table-sweep-front")}
     assert shown == want and 0 < len(want) < 9
+
+
+def test_reorders_are_charged_to_the_layer_they_serve_as_the_bench_does():
+    """V3-Large's squeeze-and-excite runs its Mul in NCHW between blocked convs: the
+    reorders of the depthwise output and of the gate go to the Mul's layer (se.scale),
+    the reorder back to the blocked layout to the projection that reads it; no
+    onnxruntime-only rows remain, and the layer rows still sum to the total."""
+    from mnprof.predict.kernels import kernels_of
+    from mnprof.predict.predictor import _served
+
+    graph = build(load_spec("mobilenet_v3_large"), 1.0, 224)
+    profile = fake_profile(this_device(1))
+    kernels = list(kernels_of(graph, profile.layout))
+    charged = {(k.kind, k.dst): layers for k, layers in zip(kernels, _served(graph, kernels),
+                                                            strict=True) if not k.layers}
+    assert charged[("reorder_out", "bneck4.dw")] == ("bneck4.se.scale",)
+    assert charged[("reorder_out", "bneck4.se.fc2")] == ("bneck4.se.scale",)
+    assert charged[("reorder_in", "bneck4.se.scale")][0] == "bneck4.project"
+    report = predict_graph(graph, profile, here=this_device(1))
+    assert report.non_layer == ()
+    assert sum(x.time_ms for x in report.layers) == pytest.approx(report.median_ms, rel=1e-9)
+    assert any("Layout reorders are charged" in n for n in report.notes)
