@@ -144,7 +144,8 @@ def predict_graph(graph: Graph, profile: DeviceProfile, *, here: Device | None =
         notes.append(f"The profile is of {profile.device.describe()}, not of this machine: "
                      "the figures are for that device.")
     return PredictReport(
-        model=graph.model, spec=spec or graph.file, source=graph.source, alpha=graph.alpha,
+        model=graph.model, spec=spec or graph.file, source=graph.source,
+        alpha=None if graph.source == "onnx" else graph.alpha,
         resolution=graph.resolution, depth=graph.depth, input_shape=graph.input_shape,
         device=profile.device, profile_path=profile.path, this_machine=this,
         calibration=MappingProxyType(dict(profile.calibration)), median_ms=median,

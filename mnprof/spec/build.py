@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -46,10 +47,15 @@ from .document import BlockDef, Entry, Spec
 from .parse import coerce
 
 
-def build(spec: Spec, alpha: float | None = None, resolution: int | None = None, *,
-          depth: float | None = None, classes: int | None = None) -> Graph:
-    """The concrete graph of ``spec`` at width ``alpha``, depth multiplier ``depth`` and
-    input ``resolution`` (each default: the spec's own), with ``classes`` outputs."""
+def build(spec: Spec | str | Path, alpha: float | None = None,
+          resolution: int | None = None, *, depth: float | None = None,
+          classes: int | None = None) -> Graph:
+    """The concrete graph of ``spec`` (a Spec, a built-in's name or a spec file's path) at
+    width ``alpha``, depth multiplier ``depth`` and input ``resolution`` (each default:
+    the spec's own), with ``classes`` outputs."""
+    if not isinstance(spec, Spec):
+        from .builtins import load_spec
+        spec = load_spec(spec)
     try:
         a = check_alpha(spec.alpha if alpha is None else alpha)
         d = check_depth(spec.depth if depth is None else depth)
