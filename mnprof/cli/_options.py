@@ -49,6 +49,20 @@ def parse_seconds(text: str) -> float:
     return _number(text, "min-time", lambda v: check_seconds("min-time", v), float)
 
 
+MAX_BUDGET_MINUTES = 24 * 60
+
+
+def parse_minutes(text: str) -> float:
+    """A calibration budget: 0.1 to a day, in minutes; nan and inf are refused (a nan
+    budget would never run out)."""
+    def check(v: Any) -> float:
+        if not isinstance(v, float) or not 0.1 <= v <= MAX_BUDGET_MINUTES:
+            raise MnprofError(f"budget must be a number of minutes from 0.1 to "
+                              f"{MAX_BUDGET_MINUTES}, got {v!r:.60}")
+        return v
+    return _number(text, "budget", check, float)
+
+
 class _Typed(click.ParamType):
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
         self.name = name
@@ -88,6 +102,7 @@ DEPTH = _Typed("DEPTH", parse_depth)
 RESOLUTION = _Typed("RES", parse_resolution)
 CLASSES = _Typed("N", parse_classes)
 SECONDS = _Typed("SECONDS", parse_seconds)
+MINUTES = _Typed("MINUTES", parse_minutes)
 ALPHA_LIST = _List("ALPHAS", parse_alpha)
 RESOLUTION_LIST = _List("RESOLUTIONS", parse_resolution)
 

@@ -8,7 +8,7 @@ from .. import api
 from ..bench import settings as b
 from ..core.render import Format
 from . import main, warn
-from ._options import emit, format_option, output_option
+from ._options import MINUTES, emit, format_option, output_option
 from ._progress import progress_bar
 
 
@@ -16,7 +16,7 @@ from ._progress import progress_bar
 @click.option("--threads", "-t", type=click.IntRange(min=1, max=b.max_threads()), default=None,
               help="onnxruntime intra-op threads the profile is for (default: this machine's "
                    "physical cores).")
-@click.option("--budget", type=click.FloatRange(min=0.1, max=24 * 60), default=10.0,
+@click.option("--budget", type=MINUTES, default=10.0,
               show_default=True, help="Minutes to spend measuring and fitting (more: more "
                                       "samples, better models).")
 @click.option("--restart", is_flag=True,

@@ -49,6 +49,9 @@ def calibrate_here(*, threads: int | None, budget_minutes: float, restart: bool,
     from .device import save_profile, this_device
     from .synth import BLOCKS
 
+    if not (isinstance(budget_minutes, (int, float)) and 0.1 <= budget_minutes <= 24 * 60):
+        raise MnprofError(f"budget_minutes must be a number of minutes from 0.1 to 1440, got "
+                          f"{budget_minutes!r:.40}")     # nan too: it would never run out
     chosen = tuple(blocks) if blocks else BLOCKS
     unknown = sorted(set(chosen) - set(BLOCKS))
     if unknown:

@@ -154,3 +154,15 @@ def test_import_of_another_cpu_is_exit_2(cache, tmp_path):
     file = save_profile(fake_profile(other), tmp_path / "theirs.json")
     proc = mnprof(cache, "calibrate", "--import", str(file), check=2)
     assert "not of this machine" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_a_budget_that_never_runs_out_is_refused_before_any_work(cache):
+    """--budget nan passed click's FloatRange (every comparison with nan is false) and
+    calibrated forever; now nan, inf and out-of-range budgets are one line, exit 2."""
+    for bad in ("nan", "inf", "-1", "0.05", "1441", "ten"):
+        proc = mnprof(cache, "calibrate", "--threads", "1", "--budget", bad, check=2)
+        assert proc.stderr.count("\n") == 1 and "budget must be a number of minutes" in \
+            proc.stderr, proc.stderr
+    import mnprof as lib
+    with pytest.raises(lib.core.errors.MnprofError, match="budget_minutes"):
+        lib.calibrate(threads=1, budget_minutes=float("nan"))
