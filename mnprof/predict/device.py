@@ -120,6 +120,24 @@ def _field(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> An
     return value
 
 
+def _checked(trees: Trees) -> Trees:
+    """A model whose numbers can be used: feature columns that exist, finite leaves,
+    thresholds and coefficients (a hand-edited or damaged profile is refused, never
+    turned into infinite or NaN latencies)."""
+    import numpy as np
+
+    from .features import FEATURES
+    cols = [*trees.features.ravel().tolist(), *trees.linear]
+    if cols and (min(cols) < 0 or max(cols) >= len(FEATURES)):
+        raise ValueError("a tree or power law names a feature that does not exist")
+    numbers = np.concatenate([trees.leaves.ravel(), [trees.base], np.asarray(trees.coef)])
+    if not np.isfinite(numbers).all() or np.isnan(trees.thresholds).any():
+        raise ValueError("a model holds a number that is not finite")
+    if np.abs(numbers).max(initial=0.0) > 1e6:
+        raise ValueError("a model holds an absurd number")
+    return trees
+
+
 def profile_from_dict(data: Any, where: str) -> DeviceProfile:
     """A profile from its JSON document; a one-line error naming the field if it is not."""
     if not isinstance(data, dict) or data.get("schema") != DEVICE_SCHEMA:
@@ -145,10 +163,12 @@ def profile_from_dict(data: Any, where: str) -> DeviceProfile:
             err = _field(m, "cv_error_pct", (int, float, type(None)), at)
             kernels[kind] = KernelModel(kind, _field(m, "samples", int, at),
                                         None if err is None else float(err),
-                                        Trees.from_dict(trees) if trees else None)
-    except (TypeError, ValueError, KeyError) as exc:
+                                        _checked(Trees.from_dict(trees)) if trees else None)
+    except (TypeError, ValueError, KeyError, OverflowError, IndexError) as exc:
         raise MnprofError(f"{where}: malformed device profile ({exc})") from None
-    if device.threads < 1 or layout.block < 1 or layout.align < 1:
+    if device.threads < 1 or layout.block < 1 or layout.align < 1 or not (
+            0.01 < overhead.scale < 100 and abs(overhead.per_node_us) < 1e6
+            and abs(overhead.fixed_us) < 1e9):        # nan fails these too
         raise MnprofError(f"{where}: device profile with impossible values")
     calibration = data.get("calibration") if isinstance(data.get("calibration"), dict) else {}
     return DeviceProfile(device, layout, kernels, overhead, calibration, where)

@@ -80,6 +80,16 @@ def test_bad_files_are_one_line_errors(tmp_path, text, message):
     (lambda d: d["kernels"]["pw.nchwc"]["trees"].update(leaves=[[1.0]]), "malformed"),
     (lambda d: d["overhead"].update(scale=None), "'scale' has the wrong type"),
     (lambda d: d["device"].update(threads=0), "impossible"),
+    # found by mutating a real profile: each once crashed or gave an infinite latency
+    (lambda d: d["kernels"]["pw.nchwc"]["trees"]["features"][0].__setitem__(0, 10 ** 30),
+     "malformed"),
+    (lambda d: d["kernels"]["pw.nchwc"]["trees"]["features"][0].__setitem__(0, 99),
+     "feature that does not exist"),
+    (lambda d: d["kernels"]["pw.nchwc"]["trees"]["leaves"][0].__setitem__(0, 1e308),
+     "absurd number"),
+    (lambda d: d["kernels"]["pw.nchwc"]["trees"].update(base=float("nan")), "not finite"),
+    (lambda d: d["overhead"].update(scale=float("nan")), "impossible"),
+    (lambda d: d["overhead"].update(per_node_us=1e300), "impossible"),
 ])
 def test_damaged_fields_are_named(profile, tmp_path, edit, message):
     data = profile.to_dict()
