@@ -124,27 +124,27 @@ def _predict(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
                        lambda **k: notes_text(r, **k), color)
 
 
-def _validation(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
-    from .predict.validate import validation_header, validation_tables, validation_to_dict
+def _tables_only(fmt: Format, header: str, tables: list[Any], data: Any, color: bool) -> str:
+    """A report of tables and no notes (validation, calibration); csv: its last table."""
     if fmt is Format.JSON:
-        return to_json(validation_to_dict(r))
-    tables = validation_tables(r)
+        return to_json(data())
     if fmt is Format.CSV:
         return to_csv(tables[-1])
     if fmt is Format.MARKDOWN:
-        return to_markdown(validation_header(r), tables)
-    return to_text(validation_header(r), tables, color=color)
+        return to_markdown(header, tables)
+    return to_text(header, tables, color=color)
+
+
+def _validation(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .predict.validate import validation_header, validation_tables, validation_to_dict
+    return _tables_only(fmt, validation_header(r), validation_tables(r),
+                        lambda: validation_to_dict(r), color)
 
 
 def _calibration(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .predict.summary import calibration_header, calibration_tables, calibration_to_dict
-    if fmt is Format.JSON:
-        return to_json(calibration_to_dict(r))
-    if fmt is Format.CSV:
-        return to_csv(calibration_tables(r)[-1])
-    if fmt is Format.MARKDOWN:
-        return to_markdown(calibration_header(r), calibration_tables(r))
-    return to_text(calibration_header(r), calibration_tables(r), color=color)
+    return _tables_only(fmt, calibration_header(r), calibration_tables(r),
+                        lambda: calibration_to_dict(r), color)
 
 
 def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:

@@ -166,3 +166,20 @@ def test_a_budget_that_never_runs_out_is_refused_before_any_work(cache):
     import mnprof as lib
     with pytest.raises(lib.core.errors.MnprofError, match="budget_minutes"):
         lib.calibrate(threads=1, budget_minutes=float("nan"))
+
+
+def test_predict_an_onnx_file_in_a_fresh_process(cache, tmp_path):
+    """An exported file is imported and predicted like its spec: the same layers and
+    MACs (the import is exact), its own widths (no alpha), the profile named."""
+    model = tmp_path / "v1.onnx"
+    mnprof(cache, "export", "mobilenet_v1", "--alpha", "0.25", "--res", "64", "-o",
+           str(model), check=0)
+    got = json.loads(mnprof(cache, "predict", str(model), "--threads", "1", "--format",
+                            "json", check=0).stdout)
+    spec = json.loads(mnprof(cache, "predict", "mobilenet_v1", "--alpha", "0.25", "--res",
+                             "64", "--threads", "1", "--format", "json", check=0).stdout)
+    assert got["alpha"] is None and got["predicted"] is True
+    assert got["latency_ms"]["median"] > 0 and got["device"]["profile"]
+    # the import is exact: the file has the total MACs of the spec it was exported from
+    assert got["total"]["macs"] == spec["total"]["macs"]
+    assert mnprof(cache, "predict", str(model), "--alpha", "0.5", check=2).returncode == 2

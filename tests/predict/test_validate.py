@@ -67,10 +67,12 @@ def run(cache, *args):
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
 
 
-def test_validate_measures_and_reports(cache):
+def test_validate_measures_and_reports(cache, tmp_path):
+    svg = tmp_path / "validation.svg"
     proc = run(cache, "--validate", "2", "--specs", "mobilenet_v3_small", "--threads", "1",
-               "--format", "json")
+               "--format", "json", "--plot", str(svg))
     assert proc.returncode == 0, proc.stderr
+    assert "Predicted vs measured" in svg.read_text()        # the scatter's title
     out = json.loads(proc.stdout)
     assert out["schema"] == "mnprof.validation/1" and len(out["points"]) == 2
     p = out["points"][0]
