@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.contracts import BENCH_SCHEMA
 from ..core.render import Column, Table
-from ..core.units import human, human_bytes, pct, shape
+from ..core.units import human, human_bytes, ms, pct, shape
 from ..core.version import __version__
 from .int8_report import int8_dict, int8_header, int8_table, kernel_of
 from .result import BenchReport, LatencyStats, TimeRow
@@ -98,9 +98,6 @@ def _bench_dict(r: BenchReport) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Tables
 
-
-def ms(v: float) -> str:
-    return f"{v:.3f}"
 
 
 def _one_decimal(v: float) -> str:

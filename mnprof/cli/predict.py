@@ -67,6 +67,9 @@ def predict(target: str | None, alpha: float | None, depth: float | None,
     % predicted time per type (with --validate: predicted against measured).
     """
     check_plot(plot)
+    if specs is not None and (validate is None or not _names(specs)):
+        raise click.UsageError("--specs names the built-ins --validate draws from, e.g. "
+                               "--validate 20 --specs mobilenet_v2,mobilenet_v3_small")
     if validate is not None:
         if target is not None:
             raise click.UsageError("--validate draws its own variants; give no SPEC")

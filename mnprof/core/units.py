@@ -32,6 +32,11 @@ def pct(value: float) -> str:
     return f"{value:.2f}%"
 
 
+def ms(value: float) -> str:
+    """Milliseconds as every latency table prints them (three decimals: microseconds)."""
+    return f"{value:.3f}"
+
+
 def shape(s: tuple[int, ...]) -> str:
     """A shape as the papers print it: H x W x C (vectors: their length)."""
     if len(s) == 3:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.contracts import PREDICT_SCHEMA
 from ..core.render import Column, Table
-from ..core.units import human, pct, shape
+from ..core.units import human, ms, pct, shape
 from ..core.version import __version__
 from .predictor import PredictReport
 
@@ -64,9 +64,6 @@ def predict_to_dict(r: PredictReport) -> dict[str, Any]:
         "notes": list(r.notes),
     }
 
-
-def ms(v: float) -> str:
-    return f"{v:.3f}"
 
 
 def _gmacs(v: float) -> str:

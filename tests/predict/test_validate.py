@@ -91,3 +91,12 @@ def test_validate_refuses_a_profile_of_another_cpu(cache, tmp_path):
     proc = run(cache, "--validate", "1", "--device", str(file))
     assert proc.returncode == 2 and "validation measures this machine" in proc.stderr
     assert run(cache, "mobilenet_v1", "--validate", "1").returncode == 2
+
+
+def test_specs_that_name_nothing_or_without_validate_are_refused(cache):
+    """--specs ',,' once validated the default family silently; --specs without
+    --validate was ignored."""
+    for args in (("--validate", "1", "--specs", ",,"), ("mobilenet_v1", "--specs", "x")):
+        proc = run(cache, *args)
+        assert proc.returncode == 2 and "--specs names the built-ins" in proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
