@@ -104,9 +104,13 @@ def validate(profile: DeviceProfile, here: Device, n: int, *, specs: Sequence[st
         raise MnprofError(f"{profile.path}: a profile of {profile.device.describe()}; "
                           f"validation measures this machine ({here.describe()})")
     configs = configurations(n, list(specs or family()), seed)
-    graphs = [build(load_spec(name), alpha, res, depth=depth)
-              for name, alpha, res, depth in configs]
-    predicted = [predict_graph(g, profile, here=here).median_ms for g in graphs]
+    specs_of = {name: load_spec(name) for name in dict.fromkeys(c[0] for c in configs)}
+
+    def graph(i: int) -> Any:           # built when needed: N graphs at once could be GBs
+        name, alpha, res, depth = configs[i]
+        return build(specs_of[name], alpha, res, depth=depth)
+
+    predicted = [predict_graph(graph(i), profile, here=here).median_ms for i in range(n)]
     medians: list[list[float]] = [[] for _ in configs]
     spread = [0.0] * len(configs)
     load0 = load_average()
@@ -117,7 +121,7 @@ def validate(profile: DeviceProfile, here: Device, n: int, *, specs: Sequence[st
             name, alpha, res, _ = configs[i]
             progress(f"validating (pass {step // n + 1} of {passes}): {name} alpha {alpha:g} "
                      f"res {res}", step, len(order))
-        s = _measure(graphs[i], here.threads, timing)
+        s = _measure(graph(i), here.threads, timing)
         if s is None:
             interrupted = True
             break
