@@ -57,7 +57,7 @@ models:
 
 
 def reports(only: set[str], onnx: str | None) -> dict[str, object]:
-    from mnprof import api
+    from mnprof import api, budgets
 
     out: dict[str, object] = {}
     quick = {"runs": 30, "warmup": 10, "min_time": 1.0}
@@ -77,7 +77,7 @@ def reports(only: set[str], onnx: str | None) -> dict[str, object]:
             os.chdir(tmp)               # the page names the budget as given: budget.yaml
             try:
                 Path("budget.yaml").write_text(BUDGET)
-                out["check"] = api.check_budget("budget.yaml")
+                out["check"] = budgets.check_budget("budget.yaml")
             finally:
                 os.chdir(here)
     if "predict" in only:

@@ -33,7 +33,6 @@ from .api import (
     builtin_names,
     builtin_summaries,
     calibrate,
-    check_budget,
     compare,
     compare_precision,
     cost,
@@ -45,6 +44,7 @@ from .api import (
     sweep,
     validate_predictions,
 )
+from .budgets import check_budget
 from .core.version import __version__
 from .output import render
 

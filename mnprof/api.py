@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from .analysis.compare import CompareReport
     from .bench.precision import PrecisionReport
     from .bench.result import BenchReport, LatencyReport
-    from .gate.budget import Budget
-    from .gate.check import CheckReport
     from .onnxio.export import ExportSummary
     from .predict.predictor import PredictReport
     from .predict.summary import CalibrationReport
@@ -345,56 +343,7 @@ def import_spec(path: str | Path, *, dims: Dims = None, resolution: int | None =
     return graph_to_spec(load_model(path, dims=dims, resolution=resolution))
 
 
-def load_budget(path: str | Path | None = None) -> Budget:
-    """Read and validate a budget file (default ./mnprof-budget.yaml)."""
-    from .gate.budget import load_budget as run
-    return run(path)
-
-
-def one_off_budget(spec: str | None, alpha: float | None, resolution: int | None,
-                   limits: list[tuple[str, dict[str, Any]]],
-                   baselines: tuple[str, ...] = (), depth: float | None = None,
-                   dims: Dims = None) -> Budget:
-    """The budget of ``mnprof check SPEC --max-...``: one model, limits as a file writes
-    them, e.g. ``[("macs", {"max": "80M"})]``. SPEC may be an ONNX file (``dims`` and
-    ``resolution`` bind its symbolic dimensions)."""
-    from .gate.budget import command_line_budget
-    from .spec.builtins import DEFAULT_SPEC
-    if is_onnx_path(spec):
-        _spec_only(spec, alpha=alpha, depth=depth)
-    elif dims:
-        raise MnprofError("dims apply to ONNX models")
-    return command_line_budget(spec or DEFAULT_SPEC, alpha, resolution, limits, baselines,
-                               depth=depth, dims=tuple((dims or {}).items()))
-
-
-def is_budget_file(path: str) -> bool:
-    """Whether ``path`` reads as a budget (``models:``, no ``layers:``), not a spec."""
-    from .gate.budget import is_budget_file as run
-    return run(path)
-
-
-def budget_inputs(budget: Budget) -> list[str]:
-    """Files a check's reports must never overwrite: the budget, its specs and baselines."""
-    from .gate.budget import budget_inputs as run
-    return run(budget)
-
-
-def verdict(report: CheckReport) -> str:
-    """"PASSED: all 8 limits hold" or "FAILED: 1 of 8 limits exceeded"."""
-    from .gate.report import verdict as run
-    return run(report)
-
-
-def check_budget(budget: Budget | str | Path | None = None, *,
-                 progress: Progress | None = None) -> CheckReport:
-    """Check a budget (a ``Budget`` or a budget file's path; default ./mnprof-budget.yaml)."""
-    from .gate.check import check_budget as run
-    return run(budget, progress=progress)
-
-
-__all__ = ["analyze", "benchmark", "budget_inputs", "build", "builtin_names", "calibrate",
-           "compare", "builtin_summaries", "check_budget", "compare_precision", "cost",
-           "device_profile_io", "export_onnx", "import_spec", "is_budget_file", "is_onnx_path",
-           "load_budget", "load_model", "load_spec", "measure_latency", "one_off_budget",
-           "predict_latency", "sweep", "validate_predictions", "verdict"]
+__all__ = ["analyze", "benchmark", "build", "builtin_names", "calibrate", "compare",
+           "builtin_summaries", "compare_precision", "cost", "device_profile_io", "export_onnx",
+           "import_spec", "is_onnx_path", "load_model", "load_spec", "measure_latency",
+           "predict_latency", "sweep", "validate_predictions"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .. import api
+from .. import api, budgets
 from ..core.errors import MnprofError
 from ..core.files import check_target, write_output
 from ..core.render import Format
@@ -179,13 +179,13 @@ def check(ctx: click.Context, target: str | None, increases: tuple[tuple[str, st
     for p in paths:
         check_target(p)         # before a run that may take minutes
     try:
-        report = api.check_budget(budget, progress=_progress)
+        report = budgets.check_budget(budget, progress=_progress)
     except MnprofError:
-        if one_off and target and api.is_budget_file(target):  # probed only on failure
+        if one_off and target and budgets.is_budget_file(target):  # probed only on failure
             raise click.UsageError(f"{target} is a budget file: run `mnprof check {target}` "
                                    "without --max-* options (those check a spec)") from None
         raise
-    _write(report, fmt, output, reports, api.budget_inputs(budget))
+    _write(report, fmt, output, reports, budgets.budget_inputs(budget))
     return EXIT_PASS if report.passed else EXIT_EXCEEDED
 
 
@@ -197,7 +197,7 @@ def _budget_file(ctx: click.Context, target: str | None) -> Budget:
     if target and target in api.builtin_names() and not Path(target).exists():
         raise click.UsageError(f"{target!r} is a built-in spec, not a budget file: give "
                                "limits such as --max-macs 80M to check it")
-    return api.load_budget(target or DEFAULT_BUDGET)
+    return budgets.load_budget(target or DEFAULT_BUDGET)
 
 
 def _write(report: Any, fmt: str, output: str | None, reports: tuple[tuple[str, str], ...],
@@ -209,7 +209,7 @@ def _write(report: Any, fmt: str, output: str | None, reports: tuple[tuple[str, 
     except BrokenPipeError:     # `mnprof check | head`: the verdict still decides the status
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if output not in (None, "-") or reports:
-        click.echo(f"mnprof check: {api.verdict(report)}", err=True)
+        click.echo(f"mnprof check: {budgets.verdict(report)}", err=True)
 
 
 def _progress(label: str, done: int, total: int) -> None:
@@ -236,5 +236,5 @@ def _one_off(target: str | None, alpha: float | None, resolution: int | None,
         return settings["latency"] if METRICS[metric].unit is Unit.MS else {}
 
     limits = [(m, {**f, **extra(m)}) for m, f in fields.items()]
-    return api.one_off_budget(target, alpha, resolution, limits, baselines, depth=depth,
+    return budgets.one_off_budget(target, alpha, resolution, limits, baselines, depth=depth,
                               dims=dims)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import mnprof
+import mnprof.budgets
 import mnprof.bench.measure
 from mnprof.bench.result import Environment, LatencyReport, LatencyStats
 from mnprof.gate.amounts import Unit, parse_amount, parse_increase, parse_percent
@@ -391,7 +392,7 @@ def test_one_off_tolerance_defaults_as_in_a_budget(run, fake_bench):
 def test_a_spec_file_is_not_probed_as_a_budget_when_it_loads(run, write_spec, monkeypatch):
     def probe(path):
         raise AssertionError("probed")
-    monkeypatch.setattr(mnprof.api, "is_budget_file", probe)
+    monkeypatch.setattr(mnprof.budgets, "is_budget_file", probe)
     spec = write_spec((builtin_dir() / "mobilenet_v1.yaml").read_text())
     assert run("check", spec, "-a", "0.5", "-r", "160", "--max-macs", "80M").exit_code == 0
 
