@@ -133,8 +133,13 @@ def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[
         from .predict.entry import predicted_sweep
         return predicted_sweep(s, list(alphas), list(resolutions), depth=depth, classes=classes,
                                threads=predict.get("threads"), device=predict.get("device"))
-    rows, graphs = [], []
     res_list = list(resolutions)
+    if bench is None:
+        from .analysis.grid import sweep_rows
+        rows = sweep_rows(lambda a, r: build(s, a, r, depth=depth, classes=classes),
+                          list(alphas), res_list)
+        return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
+    rows, graphs = [], []
     for a in alphas:
         for res in res_list:
             graph = build(s, a, res, depth=depth, classes=classes)
@@ -142,8 +147,6 @@ def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[
             rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
             graphs.append(graph)
     report = SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
-    if bench is None:
-        return report
     return _timed(report, graphs, bench, progress,
                   [f"alpha {r.alpha:g}, resolution {r.resolution}" for r in rows])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from ..core.errors import MnprofError
 from ..model.graph import INPUT, Graph, Node, Shape, numel
@@ -213,13 +214,16 @@ def peak_activation_bytes(graph: Graph, bytes_per_element: int = BYTES_PER_ELEME
     return max(live_bytes(graph, bytes_per_element), default=0)
 
 
-def live_bytes(graph: Graph, bytes_per_element: int = BYTES_PER_ELEMENT) -> tuple[int, ...]:
+def live_bytes(graph: Graph, bytes_per_element: int = BYTES_PER_ELEMENT, *,
+               numels: Mapping[str, Any] | None = None) -> tuple[int, ...]:
     """Bytes of the tensors alive at each step (fp32 by default), running the nodes in order.
 
     A tensor lives from the step that makes it to the last step that reads it;
     the graph's input and output count too. Layers fused in the spec (conv with
     batch-norm and activation) make one tensor; a view (flatten, dropout) makes
     none, and keeps the tensor it views alive as long as the view is read.
+    ``numels`` gives each tensor's (and INPUT's) element count instead of its shape's
+    (``analysis.grid``: arrays over a grid's resolutions).
     """
     last_use: dict[str, int] = {}
     for step, node in enumerate(graph.nodes):
@@ -230,11 +234,13 @@ def live_bytes(graph: Graph, bytes_per_element: int = BYTES_PER_ELEMENT) -> tupl
         if kind_of(node).is_view and node.name in last_use:
             src = node.inputs[0]
             last_use[src] = max(last_use[src], last_use[node.name])
-    sizes = {INPUT: numel(graph.input_shape)}
+    count = numels or {INPUT: numel(graph.input_shape),
+                       **{n.name: numel(n.output_shape) for n in graph.nodes}}
+    sizes = {INPUT: count[INPUT]}
     live = {INPUT}
     steps = []
     for step, node in enumerate(graph.nodes):
-        sizes[node.name] = 0 if kind_of(node).is_view else numel(node.output_shape)
+        sizes[node.name] = 0 if kind_of(node).is_view else count[node.name]
         live.add(node.name)
         steps.append(sum(sizes[t] for t in live) * bytes_per_element)
         live = {t for t in live if last_use.get(t, -1) > step}

@@ -72,8 +72,8 @@ def sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolutions
     With --bench every point is timed (by default 20 runs and 0.5 s each, after 5
     warm-up runs: a quick look; the timing options change that). With --predict
     every point's latency is predicted from the device profile (`mnprof calibrate`)
-    instead (the latencies of a 10,000-point grid take 1-3 s; the exact MACs
-    of its rows about 3-10 ms a point). An ONNX file (MODEL.onnx) with
+    instead (a 10,000-point grid takes a few seconds, exact rows included). An
+    ONNX file (MODEL.onnx) with
     symbolic height and width sweeps over --res only. --plot draws the Pareto front
     of MACs against the latency (--bench) or the params.
     """

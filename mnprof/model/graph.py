@@ -50,6 +50,9 @@ class Graph:
     batch: int = 1                     # images per run the source fixes (counts are per image)
     # what an imported file says about itself (mnprof's exports: spec, alpha, resolution)
     metadata: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # an expression of the spec read the resolution (``resolution``, ``hin``, a vector's
+    # length): its layers and attributes may change with it (``analysis.grid``)
+    reads_resolution: bool = field(default=False, compare=False)
 
     def node(self, name: str) -> Node:
         for n in self.nodes:

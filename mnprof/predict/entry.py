@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..analysis.cost import analyze
-from ..analysis.report import SweepReport, SweepRow
+from ..analysis.report import SweepReport
 from ..core.errors import MnprofError
 from ..core.progress import Progress
+from ..model.graph import Graph
 from ..spec.build import build
 from ..spec.document import Spec
 from .summary import CalibrationReport
@@ -19,20 +19,21 @@ def predicted_sweep(s: Spec, alphas: list[float], resolutions: list[int], *,
                     depth: float | None, classes: int | None, threads: int | None,
                     device: str | None) -> SweepReport:
     """The sweep grid with every point's latency predicted (``mnprof sweep --predict``)."""
+    from ..analysis.grid import Spatial, grid_rows
     from .device import resolve_profile
     from .grid import predict_grid
 
     profile, _ = resolve_profile(threads, device)
     if not alphas or not resolutions:
         raise MnprofError("a sweep needs at least one alpha and one resolution")
-    rows = []
-    for a in alphas:
-        for res in resolutions:
-            r = analyze(build(s, a, res, depth=depth, classes=classes))
-            rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
-    latencies, note = predict_grid(
-        lambda a, r: build(s, a, r, depth=depth, classes=classes), alphas, resolutions,
-        profile)
+
+    def builder(a: float, r: int) -> Graph:
+        return build(s, a, r, depth=depth, classes=classes)
+
+    widths = [builder(a, resolutions[0]) for a in alphas]
+    spatial = Spatial(resolutions)
+    rows, _ = grid_rows(builder, widths, spatial)
+    latencies, note = predict_grid(builder, widths, spatial, profile)
     info = {"device": profile.device.describe(), "profile": profile.path,
             "threads": profile.device.threads, "note": note}
     return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth,

@@ -68,7 +68,29 @@ def build(spec: Spec | str | Path, alpha: float | None = None,
     out = expander.run()
     return Graph(model=spec.name, alpha=a, resolution=res,
                  input_shape=expander.shapes[INPUT], nodes=tuple(expander.nodes), output=out,
-                 depth=d, file=spec.file, notes=spec.warnings)
+                 depth=d, file=spec.file, notes=spec.warnings,
+                 reads_resolution=expander.reads_resolution)
+
+
+class _Env(dict):  # type: ignore[type-arg]
+    """A scope's names for expressions; reading one whose value follows from the
+    resolution (``resolution``, ``hin``, a vector input's length as ``cin``) is recorded
+    on the expander, so that a grid can tell a spec whose layers may change with the
+    resolution from one whose layers cannot."""
+
+    def __init__(self, values: Mapping[str, Any], watched: frozenset[str],
+                 expander: _Expander) -> None:
+        super().__init__(values)
+        self.watched = watched
+        self.expander = expander
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.watched:
+            self.expander.reads_resolution = True
+        return super().__getitem__(key)
+
+
+_RES_NAMES = frozenset({"resolution", "hin"})
 
 
 class _Skipped:
@@ -94,6 +116,7 @@ class _Expander:
         self.classes = classes
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape] = {INPUT: (spec.in_channels, res, res)}
+        self.reads_resolution = False
 
     def ch(self, channels: Any) -> int:
         if not isinstance(channels, int) or isinstance(channels, bool):
@@ -102,9 +125,10 @@ class _Expander:
 
     def env(self, input_name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         shape = self.shapes[input_name]
-        return {**params, "cin": shape[0], "hin": shape[1] if len(shape) == 3 else 1,
-                "alpha": self.alpha, "depth": self.depth, "classes": self.classes,
-                "resolution": self.res, "ch": self.ch}
+        watched = _RES_NAMES if len(shape) == 3 else _RES_NAMES | {"cin"}
+        return _Env({**params, "cin": shape[0], "hin": shape[1] if len(shape) == 3 else 1,
+                     "alpha": self.alpha, "depth": self.depth, "classes": self.classes,
+                     "resolution": self.res, "ch": self.ch}, watched, self)
 
     def run(self) -> str:
         return self.scope(self.spec.layers, _Scope("", INPUT, {}, None, "", ""))

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 import mnprof
-import mnprof.budgets
 import mnprof.bench.measure
+import mnprof.budgets
 from mnprof.bench.result import Environment, LatencyReport, LatencyStats
 from mnprof.gate.amounts import Unit, parse_amount, parse_increase, parse_percent
 from mnprof.gate.check import CheckReport, check_budget

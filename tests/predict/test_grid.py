@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import mnprof
+from mnprof.analysis.grid import Spatial
 from mnprof.core.yamlsrc import load_yaml
 from mnprof.predict.device import Device
 from mnprof.predict.grid import _point, predict_grid
@@ -20,15 +21,22 @@ ALPHAS = [0.25, 0.37, 0.81, 1.4]
 RES = [96, 131, 224, 288]
 
 
+def grid(builder, alphas, res):
+    """The grid's prediction as ``sweep --predict`` makes it: each width built once."""
+    widths = [builder(a, res[0]) for a in alphas]
+    return predict_grid(builder, widths, Spatial(res), PROFILE)
+
+
 @pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small",
-                                  "mobilenet_v3_large"])
+                                  "mobilenet_v3_large", "mnasnet1_0", "efficientnet_b0",
+                                  "mobilenet_v4_conv_small"])
 def test_fast_grid_equals_point_by_point(name):
     spec = mnprof.load_spec(name)
 
     def builder(a, r):
         return build(spec, a, r)
 
-    fast, note = predict_grid(builder, ALPHAS, RES, PROFILE)
+    fast, note = grid(builder, ALPHAS, RES)
     slow = [_point(PROFILE, builder(a, r)) for a in ALPHAS for r in RES]
     assert note == "" and fast == slow
     assert fast[0] < fast[-1]                   # alpha 0.25 at 96 vs alpha 1.4 at 288
@@ -49,7 +57,7 @@ layers:
     def builder(a, r):
         return build(spec, a, r)
 
-    fast, note = predict_grid(builder, [0.5, 1.0], [32, 48, 64], PROFILE)
+    fast, note = grid(builder, [0.5, 1.0], [32, 48, 64])
     assert note == "" and fast == [_point(PROFILE, builder(a, r)) for a in (0.5, 1.0)
                                    for r in (32, 48, 64)]
 
@@ -69,6 +77,6 @@ layers:
     def builder(a, r):
         return build(spec, a, r)
 
-    fast, note = predict_grid(builder, [0.5, 1.0], [32, 64], PROFILE)
+    fast, note = grid(builder, [0.5, 1.0], [32, 64])
     assert "point by point" in note
     assert fast == [_point(PROFILE, builder(a, r)) for a in (0.5, 1.0) for r in (32, 64)]
