@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .bench.precision import PrecisionReport
     from .bench.result import BenchReport, LatencyReport
     from .onnxio.export import ExportSummary
+    from .predict.drift import DriftReport
     from .predict.predictor import PredictReport
     from .predict.summary import CalibrationReport
     from .predict.validate import ValidationReport
@@ -188,6 +189,16 @@ def device_profile_io(*, import_from: str | Path | None = None,
     return profile_io(import_from=import_from, export_to=export_to, threads=threads)
 
 
+def check_drift(*, threads: int | None = None, progress: Progress | None = None
+                ) -> DriftReport:
+    """Time the anchor networks on this machine now, against its profile at ``threads``
+    (their medians at calibration and their predictions): how far its speed drifted."""
+    from .predict.device import resolve_profile
+    from .predict.drift import check_drift as run
+    profile, here = resolve_profile(threads, None)
+    return run(profile, here, progress=progress)
+
+
 def validate_predictions(n: int, *, threads: int | None = None,
                          device: str | Path | None = None, specs: Iterable[str] | None = None,
                          seed: int = 0, timing: dict[str, Any] | None = None,
@@ -346,7 +357,7 @@ def import_spec(path: str | Path, *, dims: Dims = None, resolution: int | None =
     return graph_to_spec(load_model(path, dims=dims, resolution=resolution))
 
 
-__all__ = ["analyze", "benchmark", "build", "builtin_names", "calibrate", "compare",
-           "builtin_summaries", "compare_precision", "cost", "device_profile_io", "export_onnx",
-           "import_spec", "is_onnx_path", "load_model", "load_spec", "measure_latency",
-           "predict_latency", "sweep", "validate_predictions"]
+__all__ = ["analyze", "benchmark", "build", "builtin_names", "builtin_summaries", "calibrate",
+           "check_drift", "compare", "compare_precision", "cost", "device_profile_io",
+           "export_onnx", "import_spec", "is_onnx_path", "load_model", "load_spec",
+           "measure_latency", "predict_latency", "sweep", "validate_predictions"]

@@ -147,6 +147,11 @@ def _calibration(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str
                         lambda: calibration_to_dict(r), color)
 
 
+def _drift(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
+    from .predict.drift import drift_header, drift_tables, drift_to_dict
+    return _tables_only(fmt, drift_header(r), drift_tables(r), lambda: drift_to_dict(r), color)
+
+
 def _check(r: Any, fmt: Format, layers: bool, color: bool, by: str) -> str:
     from .gate.report import (
         check_header,
@@ -171,7 +176,7 @@ _RENDERERS = {"CostReport": _cost, "SweepReport": _sweep, "CompareReport": _comp
               "SpecsReport": _specs,
               "BenchReport": _bench, "CheckReport": _check, "PrecisionReport": _precision,
               "PredictReport": _predict, "ValidationReport": _validation,
-              "CalibrationReport": _calibration}
+              "CalibrationReport": _calibration, "DriftReport": _drift}
 
 
 def render(report: Any, fmt: str | Format = Format.TABLE, *, layers: bool = True,

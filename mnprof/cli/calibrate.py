@@ -32,11 +32,15 @@ from ._progress import progress_bar
 @click.option("--export", "export_to", type=click.Path(dir_okay=False), default=None,
               help="Copy this machine's profile (at --threads) to FILE instead of "
                    "calibrating.")
+@click.option("--check", "check", is_flag=True,
+              help="Calibrate nothing: time the three anchor networks now and report how "
+                   "far this machine's speed drifted since its profile was made.")
 @format_option(Format.TABLE, Format.JSON, Format.MARKDOWN)
 @output_option
-def calibrate(threads: int | None, budget: float, restart: bool, seed: int,
-              blocks: str | None, import_from: str | None, export_to: str | None, fmt: str,
-              output: str | None) -> None:
+@click.pass_context
+def calibrate(ctx: click.Context, threads: int | None, budget: float, restart: bool, seed: int,
+              blocks: str | None, import_from: str | None, export_to: str | None,
+              check: bool, fmt: str, output: str | None) -> None:
     """Measure this CPU's kernels as onnxruntime runs them and fit a device profile.
 
     \b
@@ -46,9 +50,20 @@ def calibrate(threads: int | None, budget: float, restart: bool, seed: int,
     The profile goes to the user cache ($XDG_CACHE_HOME/mnprof/devices/), where
     `mnprof predict` and `mnprof sweep --predict` find it. Ctrl-C keeps what was
     measured: run the same command again to resume. Calibrate on an idle machine.
+    Calibration ends by timing three anchor networks; --check times them again
+    later and says how much slower or faster the machine runs than when calibrated.
     """
-    if import_from and export_to:
-        raise click.UsageError("give --import or --export, not both")
+    if sum(map(bool, (import_from, export_to, check))) > 1:
+        raise click.UsageError("give one of --import, --export and --check")
+    if check:
+        given = [f"--{n}" for n in ("budget", "restart", "seed", "blocks")
+                 if ctx.get_parameter_source(n) is click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"--check calibrates nothing: {', '.join(given)} do not "
+                                   "apply")
+        with progress_bar() as progress:
+            emit(api.check_drift(threads=threads, progress=progress), fmt, output)
+        return
     if import_from or export_to:
         path = api.device_profile_io(import_from=import_from, export_to=export_to,
                                      threads=threads)

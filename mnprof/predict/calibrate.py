@@ -25,7 +25,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -235,9 +235,27 @@ def run_calibration(device: Device, *, budget_s: float, seed: int = 0, restart: 
     if progress:
         progress("fitting the models", int(REFINE * budget_s), int(budget_s))
     profile = finish(state, budget_s=budget_s)
+    profile = with_anchors(profile, progress)
     save_profile(profile)
     path.unlink(missing_ok=True)
     return profile
+
+
+def with_anchors(profile: DeviceProfile, progress: Progress | None) -> DeviceProfile:
+    """The profile with the anchor networks' end-to-end medians on this machine (what
+    ``mnprof calibrate --check`` compares with later); interrupted, calibration stops
+    before saving and resumes from its state file."""
+    from .drift import AnchorsInterrupted, time_anchors
+    try:
+        timed = time_anchors(profile.device.threads, progress=progress)
+    except AnchorsInterrupted as exc:
+        stop = CalibrationInterrupted("calibration interrupted while timing the anchor "
+                                      "networks; run the same `mnprof calibrate` again to "
+                                      "resume")
+        stop.exit_code = exc.exit_code
+        raise stop from None
+    return replace(profile, calibration={**profile.calibration, "anchors": [
+        t.to_dict() for t in timed]})
 
 
 def finish(state: State, *, budget_s: float, trees: int = FINAL_TREES) -> DeviceProfile:

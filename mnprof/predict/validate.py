@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..bench.machine import load_average
@@ -71,6 +71,22 @@ class ValidationReport:
     load_start: float | None
     load_end: float | None
     interrupted: bool = False
+    # the machine's drift since calibration (``predict.drift``), timed on the anchor
+    # networks before and after the variants (None: the profile keeps no anchors)
+    drift_start: float | None = None
+    drift_end: float | None = None
+
+    @property
+    def drift(self) -> float | None:
+        known = [d for d in (self.drift_start, self.drift_end) if d is not None]
+        return sum(known) / len(known) if known else None
+
+    def drift_adjusted(self) -> tuple[Point, ...]:
+        """The points with each prediction scaled by the machine's drift: what the
+        error would be on a machine as fast as when calibrated."""
+        d = self.drift
+        return () if d is None else tuple(replace(p, predicted_ms=p.predicted_ms * (1 + d))
+                                          for p in self.points)
 
 
 def family() -> list[str]:
@@ -114,6 +130,7 @@ def validate(profile: DeviceProfile, here: Device, n: int, *, specs: Sequence[st
     medians: list[list[float]] = [[] for _ in configs]
     spread = [0.0] * len(configs)
     load0 = load_average()
+    drift_start = _drift_now(profile, here, progress)
     interrupted = False
     order = [i for p in range(passes) for i in (range(n) if p % 2 == 0 else reversed(range(n)))]
     for step, i in enumerate(order):
@@ -129,8 +146,29 @@ def validate(profile: DeviceProfile, here: Device, n: int, *, specs: Sequence[st
         spread[i] = max(spread[i], (s.p90 - s.p10) / s.median if s.median else 0.0)
     points = tuple(Point(*configs[i], predicted[i], sum(m) / len(m), spread[i], tuple(m))
                    for i, m in enumerate(medians) if m)
+    drift_end = None if interrupted else _drift_now(profile, here, progress)
     return ValidationReport(profile.device, profile.path, points, seed, n, load0,
-                            load_average(), interrupted)
+                            load_average(), interrupted, drift_start, drift_end)
+
+
+def _drift_now(profile: DeviceProfile, here: Device, progress: Progress | None
+               ) -> float | None:
+    """The machine's drift since calibration, on the anchors (None: the profile keeps
+    no anchor timings, or Ctrl-C)."""
+    from .drift import (
+        AnchorsInterrupted,
+        calibrated_anchors,
+        compare_anchors,
+        median_drift,
+        time_anchors,
+    )
+    if not calibrated_anchors(profile):
+        return None
+    try:
+        timed = time_anchors(here.threads, progress=progress)
+    except AnchorsInterrupted:
+        return None
+    return median_drift(compare_anchors(profile, here, timed))
 
 
 def _measure(graph: Any, threads: int, timing: dict[str, Any] | None) -> Any:
@@ -203,6 +241,9 @@ def validation_to_dict(r: ValidationReport) -> dict[str, Any]:
             "seed": r.seed, "requested": r.requested, "interrupted": r.interrupted,
             "load_average": {"start": r.load_start, "end": r.load_end},
             "summary": summary(r.points),
+            "machine_drift": {"start": r.drift_start, "end": r.drift_end},
+            "summary_drift_adjusted": summary(r.drift_adjusted()) if r.drift is not None
+            else None,
             "by_spec": {s: summary([p for p in r.points if p.spec == s]) for s in specs},
             "points": [_point_dict(p) for p in r.points],
             "units": {"predicted_ms": "milliseconds", "measured_ms": "milliseconds, median",
@@ -211,9 +252,16 @@ def validation_to_dict(r: ValidationReport) -> dict[str, Any]:
 
 def validation_header(r: ValidationReport) -> str:
     load = "" if r.load_start is None else f" · load {r.load_start:.2f} -> {r.load_end:.2f}"
+    drift = "" if r.drift is None else (
+        f" · machine {100 * r.drift:+.1f}% against calibration (anchors: "
+        f"{_signed(r.drift_start)} before, {_signed(r.drift_end)} after)")
     return (f"Predicted vs measured · {r.device.describe()} · {len(r.points)} of "
-            f"{r.requested} configurations (seed {r.seed}){load}"
+            f"{r.requested} configurations (seed {r.seed}){load}{drift}"
             + (" · INTERRUPTED" if r.interrupted else ""))
+
+
+def _signed(v: float | None) -> str:
+    return "?" if v is None else f"{100 * v:+.1f}%"
 
 
 def _pct(v: float | None) -> str:
@@ -239,11 +287,17 @@ def validation_tables(r: ValidationReport) -> list[Table]:
 
     specs = dict.fromkeys(p.spec for p in r.points)
     rows = tuple(row(s, summary([p for p in r.points if p.spec == s])) for s in specs)
+    adjusted = r.drift_adjusted()
+    if adjusted:
+        rows += (row("all, drift-adjusted", summary(adjusted)),)
     first = Table("Error distribution (predicted / measured - 1)", cols, rows,
                   row("all", summary(r.points)),
                   note="passes agree 10%: how often two measurements of one configuration, "
                        "minutes apart, agree within 10%; no prediction can agree with a "
-                       "measurement more often than measurements agree with each other")
+                       "measurement more often than measurements agree with each other"
+                       + ("; drift-adjusted: each prediction scaled by the machine's drift "
+                          "since calibration, timed on the anchor networks" if adjusted
+                          else ""))
     worst = sorted(r.points, key=lambda p: -abs(p.error))
     pcols = (Column("spec", numeric=False), Column("alpha", lambda v: f"{v:g}"),
              Column("res", key="resolution"), Column("depth", lambda v: f"{v:g}"),

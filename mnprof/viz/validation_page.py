@@ -55,7 +55,9 @@ def page(r: ValidationReport) -> Page:
         Card("within 10%", f"{100 * s['within_10pct']:.0f}%", f"of {s['points']} configurations"),
         Card("within 5%", f"{100 * s['within_5pct']:.0f}%", f"MAPE {s['mape_pct']:.1f}%"),
         Card("Kendall tau", f"{s['kendall_tau'] or 0:.3f}", "rank correlation"),
-        Card("worst", f"{s['max_ape_pct']:.1f}%", "absolute error"))
+        Card("worst", f"{s['max_ape_pct']:.1f}%", "absolute error"),
+        *((Card("machine drift", f"{100 * r.drift:+.1f}%", "since calibration (anchors)"),)
+          if r.drift is not None else ()))
     sections = (
         Section("scatter", "Predicted against measured", charts=(
             chart("chart-validation", "Predicted vs measured", scatter, r),) if r.points else (),

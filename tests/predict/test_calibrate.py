@@ -12,6 +12,7 @@ import time
 
 from mnprof.predict.calibrate import State, _append, load_state
 from mnprof.predict.device import Device, load_profile, profile_path
+from mnprof.predict.drift import ANCHORS
 from mnprof.predict.fitting import Samples
 from mnprof.predict.fusion import Layout
 
@@ -53,6 +54,10 @@ def test_interrupted_calibration_resumes_and_finishes(tmp_path):
     profile = load_profile(report["saved_to"])
     assert profile.kernels["dw.nchwc"].trees is not None
     assert profile.calibration["networks"] == report["calibration"]["networks"]
+    # it ends by timing the anchor networks, for `calibrate --check` to compare with
+    assert [(a["spec"], a["alpha"], a["resolution"]) for a in
+            profile.calibration["anchors"]] == [tuple(a) for a in ANCHORS]
+    assert all(a["median_ms"] > 0 for a in profile.calibration["anchors"])
     # the resumed run drew the same first network an uninterrupted one would have
     assert first.startswith("calibration-")
 
