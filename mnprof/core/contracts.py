@@ -16,3 +16,4 @@ MACHINE_SCHEMA = "mnprof.machine/2"   # /2: per-cache-level roofs
 PRECISION_SCHEMA = "mnprof.precision/1"
 DEVICE_SCHEMA = "mnprof.device/1"
 VALIDATION_SCHEMA = "mnprof.validation/1"
+DRIFT_SCHEMA = "mnprof.drift/1"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bench.machine import load_average
+from ..core.contracts import DRIFT_SCHEMA
 from ..core.errors import MnprofError, Terminated
 from ..core.progress import Progress
 from ..core.render import Column, Table
@@ -28,7 +29,6 @@ from .device import Device, DeviceProfile
 ANCHORS = (("mobilenet_v3_small", 0.75, 160), ("mobilenet_v2", 1.0, 224),
            ("mobilenet_v1", 1.0, 224))
 ANCHOR_TIMING = {"runs": 30, "warmup": 10, "min_time": 1.0}
-DRIFT_SCHEMA = "mnprof.drift/1"
 NOTICEABLE = 0.05           # a drift beyond this is reported as one
 
 

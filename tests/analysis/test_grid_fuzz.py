@@ -323,15 +323,12 @@ class _Gen:
     def block_shuffle(self) -> dict[str, Any]:
         self.params = []
         return {"layers": [
-            {"name": "pw0", "kind": "pwconv", "out": "$(2 * ch(8))", "scale": False,
-             "when": "$(cin % 2 == 1)"},
+            {"name": "pw0", "kind": "pwconv", "out": "$(2 * ch(8))", "scale": False},
             {"name": "x1", "kind": "split", "parts": 2, "index": 0},
-            {"name": "x2", "kind": "split", "parts": 2, "index": 1,
-             "input": self.choice(["x1", "in"])},
+            {"name": "x2", "kind": "split", "parts": 2, "index": 1, "input": "pw0"},
             {"name": "pw1", "kind": "pwconv", "out": "$(ch(8))", "scale": False,
              "bn": True, "act": "relu"},
-            {"name": "dw", "kind": "dwconv", "kernel": 3, "padding": 1, "bn": True,
-             "stride": self.choice([1, 1, 2])},
+            {"name": "dw", "kind": "dwconv", "kernel": 3, "padding": 1, "bn": True},
             {"name": "pw2", "kind": "pwconv", "out": "$(ch(8))", "scale": False,
              "bn": True, "act": "relu"},
             {"name": "cat", "kind": "concat", "inputs": ["x1", "pw2"]},
@@ -358,10 +355,12 @@ class _Gen:
             first = self.conv()
         else:
             first = self.deconv()
-        first.update(name="g", groups="$g", out="$(cin * m)", scale=False)
+        first.update(name="g", groups="$(cin if g == 0 else g if cin % g == 0 else 1)",
+                     out="$(cin * m)", scale=False)
         layers = [first]
         if self.p(0.5):
-            layers.append({"name": "shuffle", "kind": "channel_shuffle", "groups": "$g"})
+            layers.append({"name": "shuffle", "kind": "channel_shuffle",
+                           "groups": "$(g if g > 0 and cin % g == 0 else 1)"})
         if self.p(0.5):
             layers.append(self.same_size())
         return {"params": {"g": 1, "m": 1}, "layers": layers}
@@ -413,7 +412,7 @@ class _Gen:
                 for p, default in blocks[bname].get("params", {}).items():
                     if self.p(0.6):
                         d[p] = self.block_arg(p, default)
-            elif r < 0.47 and len(maps) >= 2:
+            elif r < 0.44 and len(maps) >= 2:
                 a = self.choice(maps[:-1])
                 d = {"kind": self.choice(["concat", "add", "mul", "concat"]),
                      "inputs": [a, maps[-1]]}
@@ -447,8 +446,7 @@ class _Gen:
         if param == "e":
             return self.choice([1, 2, 3, "$(2 if cin < 8 else 1)"])
         if param == "g":
-            return self.choice(["$cin", 1, "$(2 if cin % 2 == 0 else 1)",
-                                "$(3 if cin % 3 == 0 else 1)"])
+            return self.choice([0, 1, 2, 3, "$(2 if alpha > 1 else 0)"])
         if param == "m":
             return self.choice([1, 2, 3])
         if param == "n":
