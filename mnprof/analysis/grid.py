@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core.values import check_resolution
@@ -218,9 +218,11 @@ def width_totals(graph: Graph, shapes: Mapping[str, Shape],
     try:
         parts = []
         for node in nodes:
+            # the limit too: an int64 entry of a width with fewer layers could
+            # overflow in the sum of one with more
             key = (node.kind, frozen(node.attrs),
                    tuple(shape_key(x) for x in node.input_shapes),
-                   shape_key(node.output_shape))
+                   shape_key(node.output_shape), limit)
             if key not in memo:
                 memo[key] = _counts(node, n, limit)
             parts.append(memo[key])
@@ -256,12 +258,13 @@ def _at(value: Any, r: int) -> int:
     return int(value) if isinstance(value, int) else int(value[r])
 
 
-def grid_rows(builder: Callable[[float, int], Graph], widths: Sequence[Graph],
+def grid_rows(builder: Callable[[float, int], Graph], widths: Iterable[Graph],
               spatial: Spatial) -> tuple[list[SweepRow], int]:
     """The sweep rows of every (width, resolution of ``spatial``), width-major, and how
     many widths were computed point by point. ``widths`` are the graphs built at the
-    first resolution; ``builder(alpha, res)`` builds any point (for the widths the
-    shortcut does not fit)."""
+    first resolution (an iterator that builds each when asked keeps the builder's
+    errors in the order of a point-by-point sweep); ``builder(alpha, res)`` builds any
+    point (for the widths the shortcut does not fit)."""
     res = spatial.res
     rows: list[SweepRow] = []
     slow = 0
@@ -297,8 +300,7 @@ def sweep_rows(builder: Callable[[float, int], Graph], alphas: Sequence[float],
                 c = analyze(builder(a, r))
                 rows.append(SweepRow(c.alpha, c.resolution, c.totals, c.peak_activation_bytes))
         return rows
-    widths = [builder(a, res[0]) for a in alphas]
-    return grid_rows(builder, widths, Spatial(res))[0]
+    return grid_rows(builder, (builder(a, res[0]) for a in alphas), Spatial(res))[0]
 
 
 __all__ = ["GRID_MIN_POINTS", "GridMismatch", "Spatial", "frozen", "grid_rows", "grid_shapes",

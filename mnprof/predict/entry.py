@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..analysis.report import SweepReport
@@ -30,9 +30,15 @@ def predicted_sweep(s: Spec, alphas: list[float], resolutions: list[int], *,
     def builder(a: float, r: int) -> Graph:
         return build(s, a, r, depth=depth, classes=classes)
 
-    widths = [builder(a, resolutions[0]) for a in alphas]
+    widths: list[Graph] = []
+
+    def each_width() -> Iterator[Graph]:     # built in order: errors as point by point
+        for a in alphas:
+            widths.append(builder(a, resolutions[0]))
+            yield widths[-1]
+
     spatial = Spatial(resolutions)
-    rows, _ = grid_rows(builder, widths, spatial)
+    rows, _ = grid_rows(builder, each_width(), spatial)
     latencies, note = predict_grid(builder, widths, spatial, profile)
     info = {"device": profile.device.describe(), "profile": profile.path,
             "threads": profile.device.threads, "note": note}

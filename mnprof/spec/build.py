@@ -174,13 +174,20 @@ class _Expander:
                 inputs = self.inputs(entry, local, prev, s.context)
                 values = dict(entry.values)
                 if rep > 0 and "stride" in values:
-                    values["stride"] = 1
+                    values["stride"] = self.unit_stride(entry)
                 out = self.entry(entry, s, s.prefix + local_name, inputs, values, env)
                 local[local_name] = out
                 if entry.name and repeat > 1:
                     local[entry.name] = out      # the name alone means the last repetition
                 prev = out
         return prev
+
+    def unit_stride(self, entry: Entry) -> Any:
+        """Stride 1 as the entry's field holds it (a layer's stride field in its final
+        form, e.g. the pair (1, 1); a block's parameter as the number 1)."""
+        kind = KINDS.get(entry.kind) if entry.kind is not None else None
+        field = next((f for f in kind.fields if f.name == "stride"), None) if kind else None
+        return 1 if field is None else coerce(field, 1, entry.where, "stride")
 
     def entry(self, entry: Entry, s: _Scope, full: str, inputs: tuple[str, ...],
               values: dict[str, Any], env: Mapping[str, Any]) -> str:

@@ -14,11 +14,13 @@ flatten and fc, and now and then an expression that reads the resolution. Resolu
 are small, odd and unsorted, so that layers collapse or branches disagree at some
 points only. The seeds are fixed; a failure prints the spec to reproduce it.
 
-Run longer from the command line: ``python -m tests.analysis.test_grid_fuzz 5000``.
+Run longer from the command line: ``python -m tests.analysis.test_grid_fuzz N [first seed]
+[big]`` (N cases; ``big``: channel counts and resolutions near the limits).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sys
@@ -43,10 +45,11 @@ ALPHAS = [0.25, 0.35, 0.5, 0.6, 0.75, 1.0, 1.3, 1.5, 2.0]
 
 
 class _Gen:
-    """One random spec. ``in_block`` tells the value generators which names exist."""
+    """One random spec; ``params`` are the names the block being written defines."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, big: bool = False) -> None:
         self.rng = rng
+        self.big = big                      # channel counts up to MAX_CHANNELS
         self.n = 0
         self.params: list[str] = []         # the current block's parameters
         self.res_reads = rng.random() < 0.08  # let some expressions read the resolution
@@ -58,6 +61,9 @@ class _Gen:
 
     def choice(self, seq: list[Any]) -> Any:
         return self.rng.choice(seq)
+
+    def large(self, factors: list[int]) -> int:
+        return self.choice(factors) if self.big else 1
 
     def name(self, stem: str = "l") -> str:
         self.n += 1
@@ -74,7 +80,7 @@ class _Gen:
         r = self.rng.random()
         extra: dict[str, Any] = {}
         if r < 0.35:
-            out: Any = self.rng.randint(1, 24)
+            out: Any = self.rng.randint(1, 24) * self.large([1, 4096, 43690])
         elif r < 0.5:
             out = self.choice(["$cin", "$(cin * 2)", "$(max(1, cin // 2))",
                                "$(make_divisible(cin * 1.5, 8))"])
@@ -87,7 +93,7 @@ class _Gen:
         elif r < 0.75 and self.res_reads:
             out = self.choice(["$(min(hin, 20))", "$(max(1, resolution // 4))"])
         else:
-            out = self.rng.randint(4, 40)
+            out = self.rng.randint(4, 40) * self.large([1, 4096, 26214])
         if "scale" not in extra and self.p(0.3):
             extra["scale"] = self.choice([True, False, "no_shrink"])
         if self.p(0.25):
@@ -130,7 +136,7 @@ class _Gen:
 
     def repeat(self) -> Any:
         return self.choice([1, 2, 3, "$(2 if alpha > 1 else 1)", "$(1 + int(alpha))",
-                            "$(max(1, cin // 8))"])
+                            "$(max(1, min(cin // 8, 4)))" if self.big else "$(max(1, cin // 8))"])
 
     # -- layers on a map ----------------------------------------------------------
 
@@ -385,11 +391,17 @@ class _Gen:
             blocks[name] = makers[name]()
         if blocks and self.p(0.3):
             blocks["nest"] = self.block_nested(sorted(blocks))
+        if self.p(0.15):    # used on a vector: cin is its length, read from the resolution
+            blocks["vec"] = {"layers": [
+                {"name": "fc", "kind": "fc", "out": "$(max(1, cin // 16))", "scale": False},
+                {"name": "act", "kind": self.choice(ACTS[1:])}]}
+        self.vec_block = "vec" in blocks
         self.params = []
 
         top: dict[str, Any] = {"name": "fuzz",
                                "input": {"resolution": 32,
-                                         "channels": self.choice([1, 2, 3, 4, 6, 8])}}
+                                         "channels": self.choice([1, 2, 3, 4, 6, 8])
+                                         * self.large([1, 1024, 131072])}}
         if self.p(0.5):
             top["rounding"] = self.choice(["truncate", "multiple_of_8"])
         if self.p(0.5):
@@ -422,9 +434,7 @@ class _Gen:
                     d["input"] = self.choice(maps + ["in"])
             if self.p(0.2):
                 d["when"] = self.when()
-            # ``repeat`` on a layer (not a block) with a stride: the builder's own bug,
-            # a TypeError at the second repetition (its stride becomes a bare 1)
-            if self.p(0.15) and ("stride" not in d or "block" in d):
+            if self.p(0.15):            # with a stride too (a builder bug, fixed)
                 d["repeat"] = self.repeat()
             if self.p(0.1):
                 d["type"] = "custom"
@@ -470,8 +480,17 @@ class _Gen:
         elif r < 0.7:
             out.append({"kind": "avgpool", "kernel": self.choice([2, 3, 7]),
                         "ceil_mode": self.p(0.5)})
+        flat = self.name("flat")
         if self.p(0.6) or r >= 0.7:
-            out.append({"kind": "flatten"})
+            out.append({"kind": "flatten", "name": flat})
+            if self.p(0.3):     # layers of one kind, attributes and input: shared counts
+                out.append({"kind": "fc", "input": flat, "scale": False, "name": self.name(),
+                            "out": self.rng.randint(1, 30) * (1 << 15 if self.big else 1),
+                            "repeat": self.choice(["$(1 if alpha <= 1 else 40)", 2,
+                                                   "$(4 if alpha < 1 else 1)"])})
+                out.append({"kind": "relu", "input": flat, "name": self.name()})
+        if self.vec_block and out and out[-1]["kind"] == "flatten" and self.p(0.7):
+            out.append({"block": "vec", "name": self.name("v")})
         fc1 = self.name("fc")
         fc: dict[str, Any] = {"name": fc1, "kind": "fc"}
         if self.p(0.5):
@@ -529,14 +548,17 @@ def _to_yaml(top: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def random_case(seed: int) -> tuple[str, list[float], list[int]]:
-    """(spec YAML, alphas, resolutions) for ``seed``."""
+def random_case(seed: int, big: bool = False) -> tuple[str, list[float], list[int]]:
+    """(spec YAML, alphas, resolutions) for ``seed``; ``big``: counts beyond int64."""
     rng = random.Random(seed)
-    text = _Gen(rng).spec()
+    text = _Gen(rng, big).spec()
     alphas = sorted(rng.sample(ALPHAS, rng.randint(1, 3)), key=lambda _: rng.random())
     first = rng.choice([8, 9, 15, 16, 17, 23, 31, 32, 33, 48, 63])
     res = [first] + [rng.choice([rng.randint(1, 12), rng.randint(5, 70), first + 1, first])
                      for _ in range(rng.randint(1, 4))]
+    if big:
+        scale = rng.choice([1, 16, 128, 256])
+        res = [min(r * scale, 16384) for r in res]
     return text, alphas, res
 
 
@@ -590,43 +612,112 @@ def check_case(text: str, alphas: list[float], res: list[int]) -> str:
     assert want_err is None, f"grid gave rows, per point raised {want_err}"
     for g, w in zip(got, want, strict=True):
         assert g == w, f"grid {g}\nper point {w}"
-        assert all(type(getattr(g[2], f)) is int for f in ("macs", "bytes", "params"))
+        assert all(type(v) is int for v in dataclasses.astuple(g[2])), g   # not numpy
         assert type(g[3]) is int
     return "fast" if slow == 0 else "slow" if slow == len(alphas) else "mixed"
 
 
-SEEDS = range(300)
+SEEDS = range(500)
+BIG_SEEDS = range(1_000_000, 1_000_080)     # channels and resolutions near the limits
+_SEEN: dict[tuple[int, bool], str] = {}
+
+
+def _run(seed: int, big: bool) -> str:
+    if (seed, big) not in _SEEN:
+        text, alphas, res = random_case(seed, big)
+        try:
+            _SEEN[seed, big] = check_case(text, alphas, res)
+        except AssertionError as exc:
+            _SEEN[seed, big] = "FAIL"
+            raise AssertionError(f"seed {seed}, big {big}, alphas {alphas}, resolutions "
+                                 f"{res}\n{text}\n{exc}") from None
+    return _SEEN[seed, big]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_grid_equals_point_by_point_on_random_specs(seed):
-    text, alphas, res = random_case(seed)
-    try:
-        check_case(text, alphas, res)
-    except AssertionError as exc:
-        raise AssertionError(f"seed {seed}, alphas {alphas}, resolutions {res}\n{text}\n"
-                             f"{exc}") from None
+    _run(seed, False)
+
+
+@pytest.mark.parametrize("seed", BIG_SEEDS)
+def test_grid_equals_point_by_point_on_random_specs_with_large_counts(seed):
+    _run(seed, True)
 
 
 def test_the_fuzz_mostly_takes_the_grid_path():
     """Not just the fallback: a good share of the cases is costed without building any
-    point beyond the first resolution, and some fail as the builder does."""
+    point beyond the first resolution, some fall back, and some fail as the builder
+    does at a point past the first resolution."""
     seen: dict[str, int] = {}
     for seed in SEEDS:
-        kind = check_case(*random_case(seed))
+        kind = _run(seed, False)
         seen[kind] = seen.get(kind, 0) + 1
-    assert seen.get("fast", 0) >= len(SEEDS) // 4, seen
-    assert seen.get("error", 0) + seen.get("widths", 0) >= len(SEEDS) // 20, seen
+    assert seen.get("fast", 0) >= len(SEEDS) // 3, seen
+    assert seen.get("slow", 0) + seen.get("mixed", 0) >= len(SEEDS) // 100, seen
+    assert seen.get("error", 0) >= len(SEEDS) // 30, seen
     assert seen.get("invalid", 0) <= len(SEEDS) // 10, seen
+
+
+# ---------------------------------------------------------------------------
+# What the fuzz found (each a bug, fixed)
+
+
+def test_counts_shared_between_widths_of_different_layer_counts_stay_exact():
+    """Eight fcs of one input at alpha 2, one at alpha 1: the alpha-1 width (2 layers'
+    int64 bound) stores each fc's counts as int64, the alpha-2 width (9 layers) reuses
+    them, and the sum of bytes wraps past 2^63."""
+    spec = parse("""
+input: {resolution: 560, channels: 1048576}
+layers:
+  - {kind: fc, out: 1048576, scale: false, input: in, repeat: "$(1 if alpha <= 1 else 8)"}
+""")
+    alphas, res = [1.0, 2.0], [560, 561]
+    got, slow = grid(spec, alphas, res)
+    assert slow == 0
+    assert got == per_point(spec, alphas, res)
+
+
+def test_a_large_sweep_names_the_first_point_the_builder_refuses():
+    """Width-major, the first point refused is (alpha 1, resolution 4): conv2 collapses.
+    The grid sweep (64 points or more) builds alpha 0.1 at 32 first, and names that."""
+    spec = parse("""
+input: {resolution: 32, channels: 3}
+layers:
+  - {kind: conv, kernel: 3, out: 4, stride: 2, padding: 0}
+  - {kind: conv, kernel: 3, out: 4, stride: 2, padding: 0}
+""")
+    from mnprof.analysis.grid import sweep_rows
+    alphas, res = [1.0] * 15 + [0.1], [32, 16, 8, 4]
+    with pytest.raises(MnprofError) as alone:
+        per_point(spec, alphas, res)
+    with pytest.raises(MnprofError) as swept:
+        sweep_rows(lambda a, r: build(spec, a, r), alphas, res)
+    assert "collapses" in str(alone.value)
+    assert str(swept.value) == str(alone.value)
+
+
+def test_a_repeated_layer_with_a_stride_builds():
+    """The stride applies to the first repetition: the second is stride 1 (it was a bare
+    1 where the rules index a pair, a TypeError)."""
+    spec = parse("""
+input: {resolution: 16, channels: 3}
+layers:
+  - {kind: conv, kernel: 3, out: 4, stride: 2, repeat: 2}
+  - {kind: maxpool, kernel: 2, stride: 2, repeat: 2}
+""")
+    # by hand: 16 -> 8 (pad 1, stride 2) -> 8 (stride 1); pool 8 -> 4 -> 3 (2x2, stride 1)
+    assert [n.output_shape for n in build(spec, 1.0, 16).nodes] == \
+        [(4, 8, 8), (4, 8, 8), (4, 4, 4), (4, 3, 3)]
 
 
 def main(argv: list[str]) -> None:
     n = int(argv[0]) if argv else 2000
     start = int(argv[1]) if len(argv) > 1 else 10_000
+    big = len(argv) > 2 and argv[2] == "big"
     seen: dict[str, int] = {}
     t = time.perf_counter()
     for seed in range(start, start + n):
-        text, alphas, res = random_case(seed)
+        text, alphas, res = random_case(seed, big)
         try:
             kind = check_case(text, alphas, res)
         except AssertionError as exc:
