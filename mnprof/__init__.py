@@ -19,6 +19,7 @@ The library API (the CLI only wraps it; see ``mnprof.api``):
 - ``predict_latency(spec, alpha, resolution)``: latency predicted from the profile,
   end to end and per layer (``sweep(..., predict={})`` for a grid);
 - ``validate_predictions(n)``: predictions against measurement on random variants;
+- ``check_drift()``: how far this machine's speed drifted since its calibration;
 - ``render(report, fmt)``: any report as table, json, csv, markdown, junit or html.
 
 onnx, onnxruntime and numpy are imported only by the paths that need them.
@@ -33,6 +34,7 @@ from .api import (
     builtin_names,
     builtin_summaries,
     calibrate,
+    check_drift,
     compare,
     compare_precision,
     cost,
@@ -49,6 +51,6 @@ from .core.version import __version__
 from .output import render
 
 __all__ = ["__version__", "analyze", "benchmark", "build", "builtin_names",
-           "builtin_summaries", "calibrate", "check_budget", "compare", "compare_precision",
-           "cost", "export_onnx", "load_model", "load_spec", "measure_latency", "predict_latency",
-           "render", "sweep", "validate_predictions"]
+           "builtin_summaries", "calibrate", "check_budget", "check_drift", "compare",
+           "compare_precision", "cost", "export_onnx", "load_model", "load_spec",
+           "measure_latency", "predict_latency", "render", "sweep", "validate_predictions"]
