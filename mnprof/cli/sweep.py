@@ -40,7 +40,8 @@ SWEEP_BENCH = {"runs": 20, "warmup": 5, "min_time": 0.5}    # per grid point: a 
 @main.command()
 @spec_argument
 @click.option("--alpha", "-a", "alphas", type=ALPHA_LIST, default=_DEFAULT_ALPHAS,
-              show_default=True, help="Comma-separated width multipliers.")
+              show_default=True, help="Comma-separated width multipliers (default for a "
+                                      "spec with `widths`: those).")
 @click.option("--res", "-r", "resolutions", type=RESOLUTION_LIST, default=_DEFAULT_RESOLUTIONS,
               show_default=True, help="Comma-separated input resolutions.")
 @click.option("--depth", "-d", type=DEPTH, default=None, help="Depth multiplier (default: "
@@ -113,6 +114,9 @@ def _sweep(ctx: click.Context, spec: str | None, alphas: list[float], resolution
     if dims:
         raise click.UsageError("--dim applies to ONNX models")
     spec_obj = load_spec(spec)
+    if spec_obj.widths and ctx.get_parameter_source("alphas") is not \
+            click.core.ParameterSource.COMMANDLINE:
+        alphas = list(spec_obj.widths)       # a spec defined at a table of widths
     with progress_bar() as progress:
         return api.sweep(spec_obj, alphas, resolutions, depth=depth, bench=bench,
                          progress=progress, predict=predict), spec_obj.path

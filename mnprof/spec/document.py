@@ -21,7 +21,7 @@ RESERVED_NAMES = frozenset({"in", "input"})
 SCOPE_NAMES = frozenset({"cin", "hin", "alpha", "depth", "classes", "resolution", "ch"})
 COMMON_FIELDS = ("name", "input", "inputs", "repeat", "when", "type")
 TOP_FIELDS = ("name", "description", "input", "classes", "rounding", "alpha", "depth",
-              "blocks", "layers")
+              "widths", "blocks", "layers")
 BLOCK_FIELDS = ("params", "type", "layers", "description")
 
 
@@ -66,5 +66,8 @@ class Spec:
     description: str = ""
     alpha: float = 1.0              # the width this spec is built at unless told otherwise
     depth: float = 1.0              # the depth multiplier likewise
+    # the widths the spec is defined at (a table of channels, not a multiplier):
+    # what `mnprof sweep` sweeps unless given --alpha; () for any width
+    widths: tuple[float, ...] = ()
     path: str = field(default="", compare=False)     # the file read ("" if not from a file)
     warnings: tuple[str, ...] = field(default=(), compare=False)

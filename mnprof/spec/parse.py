@@ -54,6 +54,7 @@ _ROUNDING = RoundingField("rounding", "truncate")
 _ALPHA = FloatField("alpha", 1.0, minimum=0.0, maximum=10.0, closed=True)
 _DEPTH = FloatField("depth", 1.0, minimum=0.0, maximum=10.0, closed=True)
 _REPEAT = IntField("repeat", 1, maximum=MAX_REPEAT)
+MAX_WIDTHS = 100
 
 
 def coerce(fld: Any, value: Any, where: Where, key: str, line: int | None = None) -> Any:
@@ -100,8 +101,23 @@ def parse_spec(data: Any, *, file: str, default_name: str = "model") -> Spec:
     spec = Spec(name=name, file=file, resolution=value(inp, _RESOLUTION, in_where),
                 in_channels=value(inp, _CHANNELS, in_where), classes=value(data, _CLASSES, top),
                 rounding=value(data, _ROUNDING, top), blocks=blocks, layers=layers,
-                description=description, alpha=alpha, depth=depth)
+                description=description, alpha=alpha, depth=depth,
+                widths=_widths(data, top))
     return replace(spec, warnings=tuple(check_references(spec)))
+
+
+def _widths(data: LMap, top: Where) -> tuple[float, ...]:
+    """The spec's own widths (``widths: [0.5, 1.0, 1.5, 2.0]``), each once; () if none."""
+    if "widths" not in data:
+        return ()
+    raw, line = data["widths"], line_of(data, "widths")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_WIDTHS:
+        raise top.error(f"must be a list of 1 to {MAX_WIDTHS} width multipliers, e.g. "
+                        "[0.5, 1.0]", "widths", line)
+    out = tuple(coerce(_ALPHA, v, top, "widths", line) for v in raw)
+    if min(out) <= 0 or len(set(out)) != len(out):
+        raise top.error("must be numbers > 0, each once", "widths", line)
+    return out
 
 
 def _parse_blocks(data: LMap, top: Where) -> dict[str, BlockDef]:

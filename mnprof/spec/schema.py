@@ -73,6 +73,11 @@ def spec_schema() -> dict[str, Any]:
             "depth": {"type": "number", "exclusiveMinimum": 0, "maximum": 10,
                       "description": "the depth multiplier by default (1): every written "
                                      "`repeat` n becomes ceil(n * depth)"},
+            "widths": {"type": "array", "minItems": 1, "maxItems": 100, "uniqueItems": True,
+                       "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 10},
+                       "description": "the widths the spec is defined at (a table of "
+                                      "channels rather than a multiplier): what `mnprof "
+                                      "sweep` sweeps unless given --alpha"},
             "blocks": {"type": "object", "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["layers"],
                 "properties": {

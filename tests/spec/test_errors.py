@@ -42,6 +42,13 @@ CASES = {
     "unknown field (typo)": (GOOD.replace("stride: 2,", "strid: 2,"), 9, "layers[0].strid",
                              "unknown field .*did you mean 'stride'"),
     "unknown top-level field": (GOOD + "clases: 10\n", 11, "clases", "unknown field"),
+    "widths not a list": (GOOD + "widths: 0.5\n", 11, "widths", "must be a list of 1 to "
+                                                                 "100 width multipliers"),
+    "widths empty": (GOOD + "widths: []\n", 11, "widths", "must be a list"),
+    "a width of zero": (GOOD + "widths: [0.5, 0]\n", 11, "widths", "must be numbers > 0"),
+    "a width twice": (GOOD + "widths: [1, 1.0]\n", 11, "widths", "each once"),
+    "a width not a number": (GOOD + "widths: [0.5, big]\n", 11, "widths", "number"),
+    "a width too large": (GOOD + "widths: [0.5, 11]\n", 11, "widths", "10"),
     "missing required field": (GOOD.replace(" out: 8}", "}"), 9, "layers[0].out",
                                "required by kind conv"),
     "wrong type": (GOOD.replace("kernel: 3, stride: 2", "kernel: three, stride: 2"), 9,

@@ -86,3 +86,24 @@ def test_cli_alpha_picks_a_width_row_or_names_the_rows():
     assert done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("mnprof: error: specs/shufflenet_v2_x1_0.yaml:")
     assert "out: lookup(): no entry for alpha = 0.75 (entries: 0.5, 1, 1.5, 2)" in done.stderr
+
+
+def test_sweep_sweeps_the_specs_own_widths_in_a_fresh_process():
+    """`widths: [0.5, 1.0, 1.5, 2.0]`: the default --alpha list (0.75 among it) is not
+    one of the table's rows, so a sweep without --alpha takes the spec's widths; a
+    given --alpha is kept (and 0.75 is the error naming the rows)."""
+    def sweep(*args):
+        return subprocess.run([sys.executable, "-m", "mnprof", "sweep", MODEL, "-r",
+                               "160,97", "-f", "json", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+    done = sweep()
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["rows"]
+    assert [(r["alpha"], r["resolution"]) for r in rows] == \
+        [(a, r) for a in (0.5, 1.0, 1.5, 2.0) for r in (160, 97)]
+    for r in rows:
+        want = calculate(MODEL, r["alpha"], r["resolution"]).totals()
+        assert (r["macs"], r["params"], r["params_framework"]) == want
+    assert [r["alpha"] for r in json.loads(sweep("-a", "2").stdout)["rows"]] == [2.0, 2.0]
+    bad = sweep("-a", "0.75")
+    assert bad.returncode == 2 and "entries: 0.5, 1, 1.5, 2" in bad.stderr
