@@ -100,3 +100,22 @@ def test_specs_that_name_nothing_or_without_validate_are_refused(cache):
         proc = run(cache, *args)
         assert proc.returncode == 2 and "--specs names the built-ins" in proc.stderr
         assert proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_validate_times_the_anchors_around_the_variants(tmp_path):
+    """A profile keeping anchor timings (here 1 s each: this machine is far faster): the
+    report names the drift before and after, and scales the predictions by it."""
+    from .test_drift import _anchors
+    profile = fake_profile(this_device(1))
+    install(replace(profile, calibration={**profile.calibration,
+                                          "anchors": _anchors(1000.0)}), tmp_path)
+    proc = run(tmp_path, "--validate", "1", "--passes", "1", "--specs", "mobilenet_v1",
+               "--threads", "1", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    start, end = out["machine_drift"]["start"], out["machine_drift"]["end"]
+    assert -1 < start < -0.9 and -1 < end < -0.9           # milliseconds, not seconds
+    (p,) = out["points"]
+    adjusted = out["summary_drift_adjusted"]
+    want = abs(p["predicted_ms"] * (1 + (start + end) / 2) / p["measured_ms"] - 1)
+    assert adjusted["mape_pct"] == pytest.approx(100 * want)
