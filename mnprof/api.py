@@ -8,15 +8,17 @@ inside the functions that need them.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis.cost import CostReport, analyze
-from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow
+from .analysis.report import SpecsReport, SpecSummary, SweepReport, SweepRow, sweep_row
 from .core.errors import MnprofError
 from .core.progress import Progress
+from .core.values import MAX_SWEEP_POINTS, check_grid
 from .model.graph import Graph
 from .spec.build import build
 from .spec.builtins import builtin_names, load_spec
@@ -111,6 +113,12 @@ def _sweep_onnx(path: str | Path, alphas: Iterable[float] | None, resolutions: I
                    latency_kind="measured", interrupted=interrupted)
 
 
+def _bounded_list(values: Iterable[Any]) -> list[Any]:
+    """``values`` as a list, reading no more than a sweep can take (check_grid refuses
+    the rest)."""
+    return list(itertools.islice(values, MAX_SWEEP_POINTS + 1))
+
+
 def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[int], *,
           depth: float | None = None, classes: int | None = None,
           bench: dict[str, Any] | None = None, progress: Progress | None = None,
@@ -120,6 +128,9 @@ def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[
     (``threads``, ``device``: a profile file), each point's predicted latency instead.
     For an ONNX file, over ``resolutions`` only (its height and width must be symbolic;
     ``dims`` binds the rest)."""
+    alphas = None if alphas is None else _bounded_list(alphas)
+    resolutions = _bounded_list(resolutions)
+    check_grid(1 if alphas is None else len(alphas), len(resolutions))
     if is_onnx_path(spec):
         _spec_only(spec, depth=depth, classes=classes)
         if predict is not None:
@@ -132,20 +143,18 @@ def sweep(spec: SpecLike, alphas: Iterable[float] | None, resolutions: Iterable[
     s = _as_spec(spec)
     if predict is not None:
         from .predict.entry import predicted_sweep
-        return predicted_sweep(s, list(alphas), list(resolutions), depth=depth, classes=classes,
+        return predicted_sweep(s, alphas, resolutions, depth=depth, classes=classes,
                                threads=predict.get("threads"), device=predict.get("device"))
-    res_list = list(resolutions)
     if bench is None:
         from .analysis.grid import sweep_rows
         rows = sweep_rows(lambda a, r: build(s, a, r, depth=depth, classes=classes),
-                          list(alphas), res_list)
+                          alphas, resolutions)
         return SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
     rows, graphs = [], []
     for a in alphas:
-        for res in res_list:
+        for res in resolutions:
             graph = build(s, a, res, depth=depth, classes=classes)
-            r = analyze(graph)
-            rows.append(SweepRow(r.alpha, r.resolution, r.totals, r.peak_activation_bytes))
+            rows.append(sweep_row(analyze(graph)))
             graphs.append(graph)
     report = SweepReport(s.name, s.file, tuple(rows), depth=s.depth if depth is None else depth)
     return _timed(report, graphs, bench, progress,

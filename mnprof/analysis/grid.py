@@ -36,7 +36,7 @@ from ..core.values import check_resolution
 from ..model.graph import INPUT, Graph, Node, Shape
 from ..model.kinds import ShapeError, kind_of
 from .cost import BYTES_PER_ELEMENT, Totals, analyze, layer_cost, live_bytes
-from .report import SweepRow
+from .report import SweepRow, sweep_row
 
 CHANNEL_ATTRS = frozenset({"out", "multiplier", "groups", "scale", "rounding"})
 _TOTALS = tuple(f.name for f in dataclasses.fields(Totals))
@@ -276,8 +276,8 @@ def grid_rows(builder: Callable[[float, int], Graph], widths: Iterable[Graph],
         except GridMismatch:
             slow += 1
             for r in res:
-                c = analyze(graph if r == graph.resolution else builder(graph.alpha, r))
-                rows.append(SweepRow(c.alpha, c.resolution, c.totals, c.peak_activation_bytes))
+                rows.append(sweep_row(analyze(graph if r == graph.resolution
+                                              else builder(graph.alpha, r))))
             continue
         for i, r in enumerate(res):
             point = Totals(**{f: _at(getattr(totals, f), i) for f in _TOTALS})
@@ -294,12 +294,7 @@ def sweep_rows(builder: Callable[[float, int], Graph], alphas: Sequence[float],
     """The exact sweep rows of every (alpha, resolution), alpha-major."""
     res = list(resolutions)
     if len(alphas) * len(res) < GRID_MIN_POINTS or len(res) < 2:
-        rows = []
-        for a in alphas:
-            for r in res:
-                c = analyze(builder(a, r))
-                rows.append(SweepRow(c.alpha, c.resolution, c.totals, c.peak_activation_bytes))
-        return rows
+        return [sweep_row(analyze(builder(a, r))) for a in alphas for r in res]
     return grid_rows(builder, (builder(a, res[0]) for a in alphas), Spatial(res))[0]
 
 

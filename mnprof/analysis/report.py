@@ -225,6 +225,11 @@ class SweepRow:
     peak_activation_bytes: int
 
 
+def sweep_row(c: CostReport) -> SweepRow:
+    """The sweep row of one point's cost report."""
+    return SweepRow(c.alpha, c.resolution, c.totals, c.peak_activation_bytes)
+
+
 @dataclass(frozen=True)
 class SweepReport:
     """Totals over a grid of widths and resolutions (alpha-major)."""

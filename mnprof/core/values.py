@@ -29,6 +29,7 @@ MAX_NESTING = 32             # blocks inside blocks
 MAX_INT = 1 << 62            # any integer a spec or an expression may hold
 MAX_TENSOR_ELEMENTS = 1 << 40   # elements of one tensor of an imported model, per image
 MAX_YAML_DEPTH = 64          # nested mappings and lists in a YAML file
+MAX_SWEEP_POINTS = 100_000   # (alpha, resolution) points of one sweep: 10x the 100 x 100 grid
 
 
 def is_int(value: Any) -> bool:
@@ -69,3 +70,13 @@ def check_depth(value: Any) -> float:
 
 def check_resolution(value: Any) -> int:
     return check_int("resolution", value, 1, MAX_RESOLUTION)
+
+
+def check_grid(widths: int, resolutions: int) -> None:
+    """A sweep's size, before any point is built: at least one of each, and at most
+    ``MAX_SWEEP_POINTS`` points."""
+    if widths < 1 or resolutions < 1:
+        raise MnprofError("a sweep needs at least one alpha and one resolution")
+    if widths * resolutions > MAX_SWEEP_POINTS:
+        raise MnprofError(f"a sweep of {widths:,} alphas x {resolutions:,} resolutions is "
+                          f"{widths * resolutions:,} points; at most {MAX_SWEEP_POINTS:,}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..analysis.report import SweepReport
 from ..core.errors import MnprofError
 from ..core.progress import Progress
+from ..core.values import check_grid
 from ..model.graph import Graph
 from ..spec.build import build
 from ..spec.document import Spec
@@ -24,8 +25,7 @@ def predicted_sweep(s: Spec, alphas: list[float], resolutions: list[int], *,
     from .grid import predict_grid
 
     profile, _ = resolve_profile(threads, device)
-    if not alphas or not resolutions:
-        raise MnprofError("a sweep needs at least one alpha and one resolution")
+    check_grid(len(alphas), len(resolutions))
 
     def builder(a: float, r: int) -> Graph:
         return build(s, a, r, depth=depth, classes=classes)

@@ -15,7 +15,7 @@ import pytest
 import mnprof
 from mnprof.analysis.cost import analyze
 from mnprof.analysis.grid import GRID_MIN_POINTS, Spatial, grid_rows, sweep_rows
-from mnprof.core.errors import SpecError
+from mnprof.core.errors import MnprofError, SpecError
 from mnprof.core.yamlsrc import load_yaml
 from mnprof.spec.build import build
 from mnprof.spec.builtins import builtin_names
@@ -25,6 +25,16 @@ from ..fresh import mnprof as mnprof_fresh
 from ..oracles.mobilenet import v2
 
 RES = [96, 97, 131, 224, 289]           # odd sizes: pads and ceil/floor rules differ
+# no global pool: the fc reads C x H x W features, so it changes with the resolution
+FLAT = """
+name: flat
+input: {resolution: 32, channels: 3}
+classes: 10
+layers:
+  - {name: c1, kind: conv, kernel: 3, stride: 2, out: 16, bn: true, act: relu}
+  - {name: flat, kind: flatten}
+  - {name: fc, kind: fc}
+"""
 
 
 def _alphas(name: str) -> list[float]:
@@ -112,15 +122,7 @@ layers:
 def test_a_flattened_map_is_exact_on_the_grid_path():
     """No global pool: the fc's weights grow with the resolution, and still no point is
     built on its own."""
-    spec = _spec("""
-name: flat
-input: {resolution: 32, channels: 3}
-classes: 10
-layers:
-  - {name: c1, kind: conv, kernel: 3, stride: 2, out: 16, bn: true, act: relu}
-  - {name: flat, kind: flatten}
-  - {name: fc, kind: fc}
-""")
+    spec = _spec(FLAT)
     res = [32, 33, 48, 63]
     got, slow = _grid(spec, [0.5, 1.0], res)
     assert slow == 0 and got == _per_point(spec, [0.5, 1.0], res)
@@ -193,3 +195,18 @@ def test_a_large_sweep_in_a_fresh_process_matches_the_reference_rules(tmp_path):
     for r in rows:
         want = v2(r["alpha"], r["resolution"]).totals()
         assert (r["macs"], r["params"], r["params_framework"]) == want, r
+
+
+def test_a_sweep_past_its_bound_is_one_line_before_any_work(tmp_path):
+    """400 x 300 = 120,000 points (bound 100,000): refused at once, in a fresh process,
+    with and without --predict; the bound is the README's (tests/core/test_values.py)."""
+    alphas = ",".join(f"{0.25 + i / 400:.4f}" for i in range(400))
+    res = ",".join(str(96 + i) for i in range(300))
+    for extra in ((), ("--predict",)):
+        done = mnprof_fresh("sweep", "-a", alphas, "-r", res, *extra, cwd=tmp_path, timeout=30)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "120,000 points; at most 100,000" in done.stderr
+    with pytest.raises(MnprofError, match="at least one alpha"):
+        mnprof.sweep("mobilenet_v1", [], [224])
+    with pytest.raises(MnprofError, match="at most 100,000"):
+        mnprof.sweep("mobilenet_v1", iter(lambda: 0.5, None), [224, 160])   # endless

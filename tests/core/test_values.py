@@ -50,4 +50,5 @@ def test_the_readme_states_every_bound_as_the_code_has_it():
     assert t["generated input data; a bench's estimated memory"].startswith(
         f"{runner.MAX_FEED_BYTES >> 30} GiB; {int(100 * measure.MEMORY_HEADROOM)}% of")
     assert t["a latency limit"] == f"{amounts.MAX_MS:,.0f} ms (and > 0)"
-    assert len(t) == 17 and not re.search(r"\?\?", str(t))
+    assert t["points of one sweep (alphas x resolutions)"] == f"{values.MAX_SWEEP_POINTS:,}"
+    assert len(t) == 18 and not re.search(r"\?\?", str(t))

@@ -72,6 +72,9 @@ def test_check_of_a_profile_without_anchors_says_how_to_make_one(tmp_path):
     assert "keeps no anchor timings" in proc.stderr and "--restart" in proc.stderr
     bad = _check(tmp_path, "--budget", "3")
     assert bad.returncode == 2 and "--check calibrates nothing: --budget" in bad.stderr
+    both = _check(tmp_path, "--export", str(tmp_path / "p.json"))
+    assert both.returncode == 2 and "give one of --import, --export and --check" in both.stderr
+    assert not (tmp_path / "p.json").exists()
 
 
 def test_check_times_the_anchors_against_calibration(tmp_path):

@@ -14,6 +14,7 @@ from mnprof.predict.grid import _point, predict_grid
 from mnprof.spec.build import build
 from mnprof.spec.parse import parse_spec
 
+from ..analysis.test_grid import FLAT
 from .fake import fake_profile
 
 PROFILE = fake_profile(Device("Test CPU", 2, 2, "avx2", "1.32.0", 1))
@@ -44,15 +45,7 @@ def test_fast_grid_equals_point_by_point(name):
 
 def test_a_flattened_map_grows_with_the_resolution():
     """No global pool: the fc reads C x H x W features, so its kernel changes with res."""
-    spec = parse_spec(load_yaml("""
-name: flat
-input: {resolution: 32, channels: 3}
-classes: 10
-layers:
-  - {name: c1, kind: conv, kernel: 3, stride: 2, out: 16, bn: true, act: relu}
-  - {name: flat, kind: flatten}
-  - {name: fc, kind: fc}
-""", file="flat.yaml"), file="flat.yaml")
+    spec = parse_spec(load_yaml(FLAT, file="flat.yaml"), file="flat.yaml")
 
     def builder(a, r):
         return build(spec, a, r)
